@@ -1,0 +1,20 @@
+"""ebmfast: fast CPU energy-based models with NumPy reference twins.
+
+Every model takes ``backend="fast"`` (compiled Cython and OpenMP kernels) or
+``backend="reference"`` (plain NumPy, written to read like the equations).
+"""
+
+__version__ = "0.1.0"
+
+from ._config import config_dict, show_config
+from ._rbm_eval import LogPartition
+from .rbm import BernoulliRBM, NotFittedError
+
+__all__ = [
+    "BernoulliRBM",
+    "LogPartition",
+    "NotFittedError",
+    "config_dict",
+    "show_config",
+    "__version__",
+]

@@ -1,0 +1,88 @@
+# Declarations and inline helpers shared by the compiled kernels. Only
+# `cdef inline` functions and extern blocks live here, so cimporting this file
+# needs no compiled module of its own at run time.
+
+from libc.stdint cimport uintptr_t
+from numpy.random cimport bitgen_t
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "ebm_openmp.h" nogil:
+    int ebm_openmp_enabled()
+    int ebm_max_threads()
+
+cdef extern from "ebm_random.h" nogil:
+    void ebm_uniform_fill_f(bitgen_t *bitgen, float *out, Py_ssize_t n)
+    void ebm_uniform_fill_d(bitgen_t *bitgen, double *out, Py_ssize_t n)
+
+cdef extern from "ebm_math.h" nogil:
+    float ebm_logistic_f(float x)
+    double ebm_logistic_d(double x)
+    void ebm_logistic_bias_f(const float *pre, const float *bias, float *out, Py_ssize_t n)
+    void ebm_logistic_bias_d(const double *pre, const double *bias, double *out, Py_ssize_t n)
+    void ebm_bernoulli_inplace_f(const float *prob, float *state, Py_ssize_t n)
+    void ebm_bernoulli_inplace_d(const double *prob, double *state, Py_ssize_t n)
+    double ebm_softplus_d(double x)
+
+
+cdef inline void gemm_rowmajor(
+    char trans_a, char trans_b, int m, int n, int k,
+    floating alpha, const floating *a, int lda,
+    const floating *b, int ldb,
+    floating beta, floating *c, int ldc,
+) noexcept nogil:
+    """C = alpha * op(A) @ op(B) + beta * C for C-ordered (row-major) arrays.
+
+    BLAS is column-major and sees a row-major matrix as its transpose, so
+    C^T = op(B)^T op(A)^T is one column-major call with the operands swapped
+    and the same transpose flags. C has shape (m, n) and op(A) (m, k).
+    """
+    if floating is float:
+        sgemm(&trans_b, &trans_a, &n, &m, &k, &alpha, <float *> b, &ldb,
+              <float *> a, &lda, &beta, c, &ldc)
+    else:
+        dgemm(&trans_b, &trans_a, &n, &m, &k, &alpha, <double *> b, &ldb,
+              <double *> a, &lda, &beta, c, &ldc)
+
+
+cdef inline void uniform_fill(bitgen_t *bitgen, floating *out, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        ebm_uniform_fill_f(bitgen, out, n)
+    else:
+        ebm_uniform_fill_d(bitgen, out, n)
+
+
+cdef inline void logistic_bias(const floating *pre, const floating *bias,
+                               floating *out, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        ebm_logistic_bias_f(pre, bias, out, n)
+    else:
+        ebm_logistic_bias_d(pre, bias, out, n)
+
+
+cdef inline void bernoulli_inplace(const floating *prob, floating *state,
+                                   Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        ebm_bernoulli_inplace_f(prob, state, n)
+    else:
+        ebm_bernoulli_inplace_d(prob, state, n)
+
+
+cdef inline void sample_bernoulli_row(bitgen_t *bitgen, const floating *prob,
+                                      floating *state, Py_ssize_t n) noexcept nogil:
+    """Set state[j] = 1 with probability prob[j], else 0, from one stream."""
+    uniform_fill(bitgen, state, n)
+    bernoulli_inplace(prob, state, n)
+
+
+cdef inline int threads_for(Py_ssize_t work, int n_threads) noexcept nogil:
+    """Use one thread when a parallel region would cost more than it saves.
+
+    Results never depend on this choice: each row draws from its own stream.
+    """
+    if work < 32768:
+        return 1
+    return n_threads

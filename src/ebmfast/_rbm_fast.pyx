@@ -1,0 +1,277 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False
+"""Compiled Bernoulli RBM kernels; ``_rbm_reference.py`` is their specification.
+
+All arrays are C-contiguous and of one floating dtype. Row ``i`` of a batch
+or chain array draws only from stream ``streams[i]`` (a ``bitgen_t``
+address), so results do not depend on ``n_threads``. Matrix products go
+through scipy's BLAS outside the parallel regions; the row-wise logistic and
+Bernoulli passes run in ``prange`` over rows.
+"""
+
+from cython.parallel cimport prange
+from libc.math cimport log1p, exp
+from libc.stdint cimport uintptr_t, int64_t
+from libc.string cimport memcpy
+from numpy.random cimport bitgen_t
+
+from ._common cimport (
+    floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row,
+    threads_for, ebm_softplus_d,
+)
+
+
+# ---------------------------------------------------------------------------
+# Row-wise passes, serial below a work threshold (see threads_for).
+
+cdef void logistic_rows(floating *pre, const floating *bias, Py_ssize_t n_rows,
+                        Py_ssize_t n_cols, int n_threads) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef int nt = threads_for(n_rows * n_cols, n_threads)
+    if nt == 1:
+        for i in range(n_rows):
+            logistic_bias(pre + i * n_cols, bias, pre + i * n_cols, n_cols)
+    else:
+        for i in prange(n_rows, schedule="static", num_threads=nt):
+            logistic_bias(pre + i * n_cols, bias, pre + i * n_cols, n_cols)
+
+
+cdef void sample_rows(const floating *prob, floating *state,
+                      const uintptr_t *streams, Py_ssize_t n_rows,
+                      Py_ssize_t n_cols, int n_threads) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef int nt = threads_for(n_rows * n_cols, n_threads)
+    if nt == 1:
+        for i in range(n_rows):
+            sample_bernoulli_row(<bitgen_t *> streams[i], prob + i * n_cols,
+                                 state + i * n_cols, n_cols)
+    else:
+        for i in prange(n_rows, schedule="static", num_threads=nt):
+            sample_bernoulli_row(<bitgen_t *> streams[i], prob + i * n_cols,
+                                 state + i * n_cols, n_cols)
+
+
+cdef void hidden_layer(const floating *V, const floating *W, const floating *c,
+                       floating *out, Py_ssize_t n_rows, int n_visible,
+                       int n_hidden, int n_threads) noexcept nogil:
+    """out = logistic(V W + c), shape (n_rows, n_hidden)."""
+    gemm_rowmajor(c'N', c'N', <int> n_rows, n_hidden, n_visible, <floating> 1.0,
+                  V, n_visible, W, n_hidden, <floating> 0.0, out, n_hidden)
+    logistic_rows(out, c, n_rows, n_hidden, n_threads)
+
+
+cdef void visible_layer(const floating *H, const floating *W, const floating *b,
+                        floating *out, Py_ssize_t n_rows, int n_visible,
+                        int n_hidden, int n_threads) noexcept nogil:
+    """out = logistic(H W^T + b), shape (n_rows, n_visible)."""
+    gemm_rowmajor(c'N', c'T', <int> n_rows, n_visible, n_hidden, <floating> 1.0,
+                  H, n_hidden, W, n_hidden, <floating> 0.0, out, n_visible)
+    logistic_rows(out, b, n_rows, n_visible, n_threads)
+
+
+cdef check_streams(const uintptr_t[::1] streams, Py_ssize_t n_rows):
+    if streams.shape[0] < n_rows:
+        raise ValueError(
+            f"one random stream per row is required: got {streams.shape[0]} "
+            f"streams for {n_rows} rows.")
+
+
+# ---------------------------------------------------------------------------
+# Public kernels
+
+def hidden_probs(const floating[:, ::1] V, const floating[:, ::1] W,
+                 const floating[::1] c, floating[:, ::1] out, int n_threads):
+    with nogil:
+        hidden_layer(&V[0, 0], &W[0, 0], &c[0], &out[0, 0], V.shape[0],
+                     <int> W.shape[0], <int> W.shape[1], n_threads)
+
+
+def visible_probs(const floating[:, ::1] H, const floating[:, ::1] W,
+                  const floating[::1] b, floating[:, ::1] out, int n_threads):
+    with nogil:
+        visible_layer(&H[0, 0], &W[0, 0], &b[0], &out[0, 0], H.shape[0],
+                      <int> W.shape[0], <int> W.shape[1], n_threads)
+
+
+def sample_bernoulli(const floating[:, ::1] P, const uintptr_t[::1] streams,
+                     floating[:, ::1] out, int n_threads):
+    check_streams(streams, P.shape[0])
+    with nogil:
+        sample_rows(&P[0, 0], &out[0, 0], &streams[0], P.shape[0], P.shape[1],
+                    n_threads)
+
+
+def gibbs(floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
+          const floating[::1] c, const uintptr_t[::1] streams, int n_steps,
+          floating[:, ::1] Pv, floating[:, ::1] H, floating[:, ::1] Ph,
+          int n_threads):
+    """Run n_steps sweeps v -> h -> v in place on V; Pv gets the last p(v | h)."""
+    cdef Py_ssize_t n = V.shape[0]
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], step
+    check_streams(streams, n)
+    with nogil:
+        for step in range(n_steps):
+            hidden_layer(&V[0, 0], &W[0, 0], &c[0], &Ph[0, 0], n,
+                         n_visible, n_hidden, n_threads)
+            sample_rows(&Ph[0, 0], &H[0, 0], &streams[0], n, n_hidden, n_threads)
+            visible_layer(&H[0, 0], &W[0, 0], &b[0], &Pv[0, 0], n,
+                          n_visible, n_hidden, n_threads)
+            sample_rows(&Pv[0, 0], &V[0, 0], &streams[0], n, n_visible, n_threads)
+
+
+cdef void column_mean_difference(const floating *A, Py_ssize_t n_a,
+                                 const floating *B, Py_ssize_t n_b,
+                                 Py_ssize_t n_cols, floating momentum,
+                                 floating learning_rate, floating *velocity,
+                                 floating *param) noexcept nogil:
+    """velocity = momentum velocity + lr (mean(A) - mean(B)); param += velocity."""
+    cdef Py_ssize_t i, j
+    cdef double grad
+    for j in range(n_cols):
+        grad = 0.0
+        for i in range(n_a):
+            grad += A[i * n_cols + j]
+        grad /= n_a
+        for i in range(n_b):
+            grad -= B[i * n_cols + j] / <double> n_b
+        velocity[j] = momentum * velocity[j] + <floating> (learning_rate * grad)
+        param[j] += velocity[j]
+
+
+cdef void cd_minibatch(
+    const floating *V0, Py_ssize_t n_data,
+    floating *W, floating *b, floating *c,
+    floating *dW, floating *db, floating *dc,
+    floating *H, Py_ssize_t n_model, bint persistent,
+    floating *Ph0, floating *Pv, floating *Vk, floating *Phk,
+    const uintptr_t *streams, int k, int n_visible, int n_hidden,
+    floating learning_rate, floating momentum, floating weight_decay,
+    int n_threads,
+) noexcept nogil:
+    """One CD-k or PCD-k update; mirrors ``_rbm_reference.cd_update``."""
+    cdef int step
+    cdef Py_ssize_t i, n_weights = <Py_ssize_t> n_visible * n_hidden
+
+    # Positive phase: p(h | v) of the data.
+    hidden_layer(V0, W, c, Ph0, n_data, n_visible, n_hidden, n_threads)
+
+    # Negative phase: the chains start at the data (CD) or at the
+    # persistent hidden states in H (PCD).
+    if not persistent:
+        sample_rows(Ph0, H, streams, n_data, n_hidden, n_threads)
+    for step in range(k):
+        visible_layer(H, W, b, Pv, n_model, n_visible, n_hidden, n_threads)
+        sample_rows(Pv, Vk, streams, n_model, n_visible, n_threads)
+        hidden_layer(Vk, W, c, Phk, n_model, n_visible, n_hidden, n_threads)
+        if step < k - 1 or persistent:
+            sample_rows(Phk, H, streams, n_model, n_hidden, n_threads)
+
+    # Gradient step with momentum: two products accumulate into dW, then
+    # the weight decay and the parameter update in one pass.
+    gemm_rowmajor(c'T', c'N', n_visible, n_hidden, <int> n_data,
+                  <floating> (learning_rate / n_data), V0, n_visible,
+                  Ph0, n_hidden, momentum, dW, n_hidden)
+    gemm_rowmajor(c'T', c'N', n_visible, n_hidden, <int> n_model,
+                  <floating> (-learning_rate / n_model), Vk, n_visible,
+                  Phk, n_hidden, <floating> 1.0, dW, n_hidden)
+    cdef floating decay = learning_rate * weight_decay
+    for i in range(n_weights):
+        dW[i] -= decay * W[i]
+        W[i] += dW[i]
+    column_mean_difference(V0, n_data, Vk, n_model, n_visible, momentum,
+                           learning_rate, db, b)
+    column_mean_difference(Ph0, n_data, Phk, n_model, n_hidden, momentum,
+                           learning_rate, dc, c)
+
+
+def train_epoch(
+    const floating[:, ::1] X, const int64_t[::1] order, int batch_size,
+    floating[:, ::1] W, floating[::1] b, floating[::1] c,
+    floating[:, ::1] dW, floating[::1] db, floating[::1] dc,
+    floating[:, ::1] H, bint persistent,
+    floating[:, ::1] V0, floating[:, ::1] Ph0, floating[:, ::1] Pv,
+    floating[:, ::1] Vk, floating[:, ::1] Phk,
+    const uintptr_t[::1] streams, int k,
+    double learning_rate, double momentum, double weight_decay, int n_threads,
+):
+    """Apply CD-k or PCD-k to the minibatches X[order[s:s + batch_size]].
+
+    Scratch arrays: V0 and Ph0 have batch_size rows; H, Pv, Vk and Phk have
+    one row per negative chain (batch_size for CD, the persistent chain
+    count for PCD, where H holds the chains' hidden states).
+    """
+    cdef Py_ssize_t n_order = order.shape[0], start, n_data, n_model, r
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1]
+    cdef size_t row_bytes = n_visible * sizeof(floating)
+    check_streams(streams, H.shape[0] if persistent else batch_size)
+    if V0.shape[0] < batch_size or Ph0.shape[0] < batch_size:
+        raise ValueError("V0 and Ph0 need batch_size rows.")
+    with nogil:
+        start = 0
+        while start < n_order:
+            n_data = min(<Py_ssize_t> batch_size, n_order - start)
+            n_model = H.shape[0] if persistent else n_data
+            for r in range(n_data):
+                memcpy(&V0[r, 0], &X[order[start + r], 0], row_bytes)
+            cd_minibatch(&V0[0, 0], n_data, &W[0, 0], &b[0], &c[0],
+                         &dW[0, 0], &db[0], &dc[0], &H[0, 0], n_model,
+                         persistent, &Ph0[0, 0], &Pv[0, 0], &Vk[0, 0],
+                         &Phk[0, 0], &streams[0], k, n_visible, n_hidden,
+                         <floating> learning_rate, <floating> momentum,
+                         <floating> weight_decay, n_threads)
+            start += batch_size
+
+
+def free_energy(const floating[:, ::1] V, const floating[:, ::1] W,
+                const floating[::1] b, const floating[::1] c,
+                floating[:, ::1] pre, floating[::1] out, int n_threads):
+    """out[n] = -b^T v_n - sum_j softplus(c_j + (v_n W)_j); pre is scratch."""
+    cdef Py_ssize_t n, i, j
+    cdef Py_ssize_t n_rows = V.shape[0], n_visible = W.shape[0], n_hidden = W.shape[1]
+    cdef double total
+    with nogil:
+        gemm_rowmajor(c'N', c'N', <int> n_rows, <int> n_hidden, <int> n_visible,
+                      <floating> 1.0, &V[0, 0], <int> n_visible, &W[0, 0],
+                      <int> n_hidden, <floating> 0.0, &pre[0, 0], <int> n_hidden)
+        for n in prange(n_rows, schedule="static",
+                        num_threads=threads_for(n_rows * n_hidden * 8, n_threads)):
+            total = 0.0
+            for i in range(n_visible):
+                total = total - V[n, i] * b[i]
+            for j in range(n_hidden):
+                total = total - ebm_softplus_d(pre[n, j] + c[j])
+            out[n] = <floating> total
+
+
+def pseudo_log_likelihood(const floating[:, ::1] V, const floating[:, ::1] W,
+                          const floating[::1] b, const floating[::1] c,
+                          floating[:, ::1] pre, double[::1] out, int n_threads):
+    """out[n] = sum_i log p(v_i | v_-i) for row n; pre is scratch.
+
+    Flipping v_i to 1 - v_i adds s = 1 - 2 v_i times W[i] to the hidden
+    pre-activation and s b_i to b^T v, and
+    log p(v_i | v_-i) = -softplus(F(v) - F(v flipped)).
+    """
+    cdef Py_ssize_t n, i, j
+    cdef Py_ssize_t n_rows = V.shape[0], n_visible = W.shape[0], n_hidden = W.shape[1]
+    cdef double base, flipped, sign, delta
+    with nogil:
+        gemm_rowmajor(c'N', c'N', <int> n_rows, <int> n_hidden, <int> n_visible,
+                      <floating> 1.0, &V[0, 0], <int> n_visible, &W[0, 0],
+                      <int> n_hidden, <floating> 0.0, &pre[0, 0], <int> n_hidden)
+        for n in prange(n_rows, schedule="static",
+                        num_threads=threads_for(n_rows * n_visible * n_hidden,
+                                                n_threads)):
+            base = 0.0
+            for j in range(n_hidden):
+                base = base + ebm_softplus_d(pre[n, j] + c[j])
+            out[n] = 0.0
+            for i in range(n_visible):
+                sign = 1.0 - 2.0 * V[n, i]
+                flipped = 0.0
+                for j in range(n_hidden):
+                    flipped = flipped + ebm_softplus_d(
+                        pre[n, j] + c[j] + sign * W[i, j])
+                # F(v) - F(v flipped) = sign b_i + flipped - base
+                delta = sign * b[i] + flipped - base
+                out[n] = out[n] - ebm_softplus_d(delta)
