@@ -211,6 +211,7 @@ class BernoulliRBM:
         rng_seed, self._stream_seed, self._sampling_seed = seed.spawn(3)
         self._rng = np.random.Generator(np.random.PCG64(rng_seed))
         self._streams = ChainStreams(self._stream_seed, 0)
+        self._sampling = ChainStreams(self._sampling_seed, 0)
 
     def _set_parameters(self, W, b, c, data_visible_bias=None):
         self.weights_, self.visible_bias_, self.hidden_bias_ = W, b, c
@@ -239,12 +240,18 @@ class BernoulliRBM:
             self._streams.extend(self._stream_seed, missing)
         return self._streams
 
-    def _fresh_streams(self, n_rows, random_state):
-        if random_state is None:
-            seed = self._sampling_seed.spawn(1)[0]
-        else:
-            seed = as_seed_sequence(random_state)
-        return ChainStreams(seed, n_rows)
+    def _sampling_streams(self, n_rows, random_state):
+        """Return streams for n_rows chains of :meth:`sample` or :meth:`gibbs`.
+
+        Without a random_state the model's own sampling streams are reused
+        and continued, which is far cheaper than spawning new ones per call.
+        """
+        if random_state is not None:
+            return ChainStreams(as_seed_sequence(random_state), n_rows)
+        missing = n_rows - len(self._sampling)
+        if missing > 0:
+            self._sampling.extend(self._sampling_seed, missing)
+        return self._sampling
 
     def _check_data(self, X, name="X"):
         self._check_fitted()
@@ -409,7 +416,7 @@ class BernoulliRBM:
         """
         V = self._check_data(V, "V")
         n_steps = check_int(n_steps, "n_steps", minimum=0)
-        streams = self._fresh_streams(V.shape[0], random_state)
+        streams = self._sampling_streams(V.shape[0], random_state)
         states, _, _ = ops.gibbs(V, self.weights_, self.visible_bias_, self.hidden_bias_,
                                  streams, n_steps, self.backend,
                                  check_n_threads(self.n_threads))
@@ -446,7 +453,7 @@ class BernoulliRBM:
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         n_steps = check_int(n_steps, "n_steps", minimum=1)
         n_threads = check_n_threads(self.n_threads)
-        streams = self._fresh_streams(n_samples, random_state)
+        streams = self._sampling_streams(n_samples, random_state)
         if init is None:
             start = np.broadcast_to(_logistic(self.visible_bias_), (n_samples, self.n_visible_))
             V = ops.sample_bernoulli(np.ascontiguousarray(start), streams,
