@@ -16,6 +16,7 @@
 #define EBM_MATH_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -84,30 +85,11 @@ static inline double ebm_logistic_d(double x)
     return x >= 0.0 ? inv : e * inv;
 }
 
-/* out[j] = logistic(pre[j] + bias[j]); pre and out may be the same array. */
-static inline void ebm_logistic_bias_f(const float *pre, const float *bias,
-                                       float *out, ptrdiff_t n)
-{
-    for (ptrdiff_t j = 0; j < n; j++) out[j] = ebm_logistic_f(pre[j] + bias[j]);
-}
-
-static inline void ebm_logistic_bias_d(const double *pre, const double *bias,
-                                       double *out, ptrdiff_t n)
-{
-    for (ptrdiff_t j = 0; j < n; j++) out[j] = ebm_logistic_d(pre[j] + bias[j]);
-}
-
-/* state[j] holds a uniform number on entry and 1 if it is below prob[j],
- * else 0, on exit. */
-static inline void ebm_bernoulli_inplace_f(const float *prob, float *state, ptrdiff_t n)
-{
-    for (ptrdiff_t j = 0; j < n; j++) state[j] = state[j] < prob[j] ? 1.0f : 0.0f;
-}
-
-static inline void ebm_bernoulli_inplace_d(const double *prob, double *state, ptrdiff_t n)
-{
-    for (ptrdiff_t j = 0; j < n; j++) state[j] = state[j] < prob[j] ? 1.0 : 0.0;
-}
+/* Row loops, defined in ebm_rows.c with one build per instruction set. */
+void ebm_logistic_bias_f(const float *pre, const float *bias, float *out, ptrdiff_t n);
+void ebm_logistic_bias_d(const double *pre, const double *bias, double *out, ptrdiff_t n);
+void ebm_bernoulli_inplace_f(const float *prob, float *state, ptrdiff_t n);
+void ebm_bernoulli_inplace_d(const double *prob, double *state, ptrdiff_t n);
 
 /* softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)). */
 static inline double ebm_softplus_d(double x)

@@ -41,4 +41,8 @@ static inline void ebm_uniform_fill_d(bitgen_t *bitgen, double *out, ptrdiff_t n
     }
 }
 
+/* Bernoulli draws from the uniform numbers above; defined in ebm_rows.c. */
+void ebm_sample_bernoulli_f(bitgen_t *bitgen, const float *prob, float *state, ptrdiff_t n);
+void ebm_sample_bernoulli_d(bitgen_t *bitgen, const double *prob, double *state, ptrdiff_t n);
+
 #endif

@@ -17,6 +17,8 @@ cdef extern from "ebm_openmp.h" nogil:
 cdef extern from "ebm_random.h" nogil:
     void ebm_uniform_fill_f(bitgen_t *bitgen, float *out, Py_ssize_t n)
     void ebm_uniform_fill_d(bitgen_t *bitgen, double *out, Py_ssize_t n)
+    void ebm_sample_bernoulli_f(bitgen_t *bitgen, const float *prob, float *state, Py_ssize_t n)
+    void ebm_sample_bernoulli_d(bitgen_t *bitgen, const double *prob, double *state, Py_ssize_t n)
 
 cdef extern from "ebm_math.h" nogil:
     float ebm_logistic_f(float x)
@@ -74,8 +76,10 @@ cdef inline void bernoulli_inplace(const floating *prob, floating *state,
 cdef inline void sample_bernoulli_row(bitgen_t *bitgen, const floating *prob,
                                       floating *state, Py_ssize_t n) noexcept nogil:
     """Set state[j] = 1 with probability prob[j], else 0, from one stream."""
-    uniform_fill(bitgen, state, n)
-    bernoulli_inplace(prob, state, n)
+    if floating is float:
+        ebm_sample_bernoulli_f(bitgen, prob, state, n)
+    else:
+        ebm_sample_bernoulli_d(bitgen, prob, state, n)
 
 
 cdef inline int threads_for(Py_ssize_t work, int n_threads) noexcept nogil:

@@ -5,8 +5,9 @@
 All arrays are C-contiguous and of one floating dtype. Row ``i`` of a batch
 or chain array draws only from stream ``streams[i]`` (a ``bitgen_t``
 address), so results do not depend on ``n_threads``. Matrix products go
-through scipy's BLAS outside the parallel regions; the row-wise logistic and
-Bernoulli passes run in ``prange`` over rows.
+through scipy's BLAS, which runs its own threads, outside any parallel
+region; the row-wise logistic and Bernoulli passes run in ``prange`` over
+rows, except inside the Gibbs and training loops (see ROW_THREADS_IN_LOOPS).
 """
 
 from cython.parallel cimport prange
@@ -69,6 +70,15 @@ cdef void visible_layer(const floating *H, const floating *W, const floating *b,
     logistic_rows(out, b, n_rows, n_visible, n_threads)
 
 
+# NOTE: in loops that alternate BLAS products with row passes, the row passes
+# run on the calling thread. OpenBLAS's idle threads keep spinning after each
+# product, and OpenMP threads started between products competed with them for
+# the 2 cores of the benchmark machine: Gibbs sampling at 1,000 chains of
+# 784 x 500 ran at 45k chain-sweeps/s with 2 OpenMP threads and 83k with 1.
+# Running both phases in one thread pool needs control over BLAS threads.
+DEF ROW_THREADS_IN_LOOPS = 1
+
+
 cdef check_streams(const uintptr_t[::1] streams, Py_ssize_t n_rows):
     if streams.shape[0] < n_rows:
         raise ValueError(
@@ -108,15 +118,16 @@ def gibbs(floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
     """Run n_steps sweeps v -> h -> v in place on V; Pv gets the last p(v | h)."""
     cdef Py_ssize_t n = V.shape[0]
     cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], step
+    cdef int nt = min(n_threads, ROW_THREADS_IN_LOOPS)
     check_streams(streams, n)
     with nogil:
         for step in range(n_steps):
             hidden_layer(&V[0, 0], &W[0, 0], &c[0], &Ph[0, 0], n,
-                         n_visible, n_hidden, n_threads)
-            sample_rows(&Ph[0, 0], &H[0, 0], &streams[0], n, n_hidden, n_threads)
+                         n_visible, n_hidden, nt)
+            sample_rows(&Ph[0, 0], &H[0, 0], &streams[0], n, n_hidden, nt)
             visible_layer(&H[0, 0], &W[0, 0], &b[0], &Pv[0, 0], n,
-                          n_visible, n_hidden, n_threads)
-            sample_rows(&Pv[0, 0], &V[0, 0], &streams[0], n, n_visible, n_threads)
+                          n_visible, n_hidden, nt)
+            sample_rows(&Pv[0, 0], &V[0, 0], &streams[0], n, n_visible, nt)
 
 
 cdef void column_mean_difference(const floating *A, Py_ssize_t n_a,
@@ -218,7 +229,8 @@ def train_epoch(
                          persistent, &Ph0[0, 0], &Pv[0, 0], &Vk[0, 0],
                          &Phk[0, 0], &streams[0], k, n_visible, n_hidden,
                          <floating> learning_rate, <floating> momentum,
-                         <floating> weight_decay, n_threads)
+                         <floating> weight_decay,
+                         min(n_threads, ROW_THREADS_IN_LOOPS))
             start += batch_size
 
 

@@ -1,0 +1,93 @@
+/*
+ * Row loops of the RBM kernels. On x86-64 with GCC or clang each loop is
+ * built twice, for the baseline instruction set and for x86-64-v3 (AVX2 and
+ * FMA), and the loader picks the one the CPU supports, so a portable wheel
+ * still runs the wide vectors where they exist.
+ */
+#include <stdint.h>
+
+#include "ebm_math.h"
+#include "ebm_random.h"
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones) && defined(__linux__)
+#define EBM_ROW_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef EBM_ROW_KERNEL
+#define EBM_ROW_KERNEL
+#endif
+
+/* out[j] = logistic(pre[j] + bias[j]); pre and out may be the same array. */
+EBM_ROW_KERNEL void ebm_logistic_bias_f(const float *pre, const float *bias,
+                                       float *out, ptrdiff_t n)
+{
+    for (ptrdiff_t j = 0; j < n; j++) out[j] = ebm_logistic_f(pre[j] + bias[j]);
+}
+
+EBM_ROW_KERNEL void ebm_logistic_bias_d(const double *pre, const double *bias,
+                                       double *out, ptrdiff_t n)
+{
+    for (ptrdiff_t j = 0; j < n; j++) out[j] = ebm_logistic_d(pre[j] + bias[j]);
+}
+
+/* state[j] holds a uniform number on entry and 1 if it is below prob[j],
+ * else 0, on exit. */
+EBM_ROW_KERNEL void ebm_bernoulli_inplace_f(const float *prob, float *state, ptrdiff_t n)
+{
+    for (ptrdiff_t j = 0; j < n; j++) state[j] = state[j] < prob[j] ? 1.0f : 0.0f;
+}
+
+EBM_ROW_KERNEL void ebm_bernoulli_inplace_d(const double *prob, double *state, ptrdiff_t n)
+{
+    for (ptrdiff_t j = 0; j < n; j++) state[j] = state[j] < prob[j] ? 1.0 : 0.0;
+}
+
+
+/*
+ * Bernoulli draws: state[j] = 1 if u_j < prob[j], else 0, with u_j the
+ * uniform numbers of ebm_random.h in the same order. The 64-bit draws are
+ * taken in chunks into a local buffer first, so that the conversion and
+ * comparison loop has no calls in it and vectorises.
+ */
+#define EBM_DRAW_CHUNK 128
+
+EBM_ROW_KERNEL void ebm_sample_bernoulli_f(bitgen_t *bitgen, const float *prob,
+                                           float *state, ptrdiff_t n)
+{
+    const float scale = 1.0f / 16777216.0f;
+    uint64_t raw[EBM_DRAW_CHUNK];
+    for (ptrdiff_t start = 0; start < n; start += 2 * EBM_DRAW_CHUNK) {
+        ptrdiff_t count = n - start < 2 * EBM_DRAW_CHUNK ? n - start : 2 * EBM_DRAW_CHUNK;
+        ptrdiff_t n_draws = (count + 1) / 2;
+        for (ptrdiff_t i = 0; i < n_draws; i++) raw[i] = bitgen->next_uint64(bitgen->state);
+        const float *p = prob + start;
+        float *s = state + start;
+        ptrdiff_t n_pairs = count / 2;
+        for (ptrdiff_t i = 0; i < n_pairs; i++) {
+            float low = (float)((uint32_t)(raw[i] & 0xffffffffu) >> 8) * scale;
+            float high = (float)(uint32_t)(raw[i] >> 40) * scale;
+            s[2 * i] = low < p[2 * i] ? 1.0f : 0.0f;
+            s[2 * i + 1] = high < p[2 * i + 1] ? 1.0f : 0.0f;
+        }
+        if (count & 1) {
+            float low = (float)((uint32_t)(raw[n_pairs] & 0xffffffffu) >> 8) * scale;
+            s[count - 1] = low < p[count - 1] ? 1.0f : 0.0f;
+        }
+    }
+}
+
+EBM_ROW_KERNEL void ebm_sample_bernoulli_d(bitgen_t *bitgen, const double *prob,
+                                           double *state, ptrdiff_t n)
+{
+    const double scale = 1.0 / 9007199254740992.0;
+    uint64_t raw[EBM_DRAW_CHUNK];
+    for (ptrdiff_t start = 0; start < n; start += EBM_DRAW_CHUNK) {
+        ptrdiff_t count = n - start < EBM_DRAW_CHUNK ? n - start : EBM_DRAW_CHUNK;
+        for (ptrdiff_t i = 0; i < count; i++) raw[i] = bitgen->next_uint64(bitgen->state);
+        for (ptrdiff_t i = 0; i < count; i++) {
+            double u = (double)(raw[i] >> 11) * scale;
+            state[start + i] = u < prob[start + i] ? 1.0 : 0.0;
+        }
+    }
+}
