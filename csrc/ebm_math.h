@@ -88,8 +88,6 @@ static inline double ebm_logistic_d(double x)
 /* Row loops, defined in ebm_rows.c with one build per instruction set. */
 void ebm_logistic_bias_f(const float *pre, const float *bias, float *out, ptrdiff_t n);
 void ebm_logistic_bias_d(const double *pre, const double *bias, double *out, ptrdiff_t n);
-void ebm_bernoulli_inplace_f(const float *prob, float *state, ptrdiff_t n);
-void ebm_bernoulli_inplace_d(const double *prob, double *state, ptrdiff_t n);
 
 /* softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)). */
 static inline double ebm_softplus_d(double x)

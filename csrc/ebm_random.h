@@ -1,48 +1,44 @@
 /*
- * Uniform numbers from one numpy bit generator, in a fixed documented scheme
- * that the NumPy reference replays from BitGenerator.random_raw:
+ * Per-chain random streams: SFC64 generators whose states are rows of a
+ * (n_chains, 4) uint64 array, advanced inline in nogil code. The algorithm
+ * and state layout (a, b, c, counter) are those of numpy.random.SFC64, so the
+ * NumPy reference replays every draw exactly by loading a row into an SFC64
+ * object and calling random_raw.
  *
- *   float64: u = (r >> 11) * 2^-53, one 64-bit draw r per number.
- *   float32: each 64-bit draw r gives two numbers, first
- *            ((r & 0xffffffff) >> 8) * 2^-24, then (r >> 40) * 2^-24.
- *            For an odd count the second half of the last draw is dropped.
+ * Uniform numbers in [0, 1) from the 64-bit draws r:
+ *   float64: u = (r >> 11) * 2^-53, one draw per number.
+ *   float32: each draw gives two numbers, first ((r & 0xffffffff) >> 8) *
+ *            2^-24, then (r >> 40) * 2^-24. For an odd count the second
+ *            half of the last draw is dropped.
+ * A fill of n numbers always consumes the same number of draws, so a
+ * stream's position depends only on what was drawn from it, never on the
+ * thread that drew it.
  *
- * Every number lies in [0, 1). A fill of n numbers always consumes the same
- * count of 64-bit draws, so a stream's position depends only on what was
- * drawn from it, never on the thread that drew it.
+ * SFC64 is Chris Doty-Humphrey's "small fast chaotic" generator from
+ * PractRand; every seed starts a cycle of length at least 2^64.
  */
 #ifndef EBM_RANDOM_H
 #define EBM_RANDOM_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "numpy/random/bitgen.h"
 
-static inline void ebm_uniform_fill_f(bitgen_t *bitgen, float *out, ptrdiff_t n)
+#define EBM_STREAM_WORDS 4
+
+static inline uint64_t ebm_next_uint64(uint64_t *state)
 {
-    const float scale = 1.0f / 16777216.0f; /* 2^-24 */
-    ptrdiff_t i = 0;
-    for (; i + 1 < n; i += 2) {
-        uint64_t r = bitgen->next_uint64(bitgen->state);
-        out[i] = (float)((uint32_t)(r & 0xffffffffu) >> 8) * scale;
-        out[i + 1] = (float)(uint32_t)(r >> 40) * scale;
-    }
-    if (i < n) {
-        uint64_t r = bitgen->next_uint64(bitgen->state);
-        out[i] = (float)((uint32_t)(r & 0xffffffffu) >> 8) * scale;
-    }
+    uint64_t a = state[0], b = state[1], c = state[2];
+    uint64_t result = a + b + state[3];
+    state[3] += 1;
+    state[0] = b ^ (b >> 11);
+    state[1] = c + (c << 3);
+    state[2] = ((c << 24) | (c >> 40)) + result;
+    return result;
 }
 
-static inline void ebm_uniform_fill_d(bitgen_t *bitgen, double *out, ptrdiff_t n)
-{
-    const double scale = 1.0 / 9007199254740992.0; /* 2^-53 */
-    for (ptrdiff_t i = 0; i < n; i++) {
-        out[i] = (double)(bitgen->next_uint64(bitgen->state) >> 11) * scale;
-    }
-}
-
-/* Bernoulli draws from the uniform numbers above; defined in ebm_rows.c. */
-void ebm_sample_bernoulli_f(bitgen_t *bitgen, const float *prob, float *state, ptrdiff_t n);
-void ebm_sample_bernoulli_d(bitgen_t *bitgen, const double *prob, double *state, ptrdiff_t n);
+/* Bernoulli draws state[j] = (u_j < prob[j]) with the uniform numbers above,
+ * in the same order; defined in ebm_rows.c. */
+void ebm_sample_bernoulli_f(uint64_t *stream, const float *prob, float *out, ptrdiff_t n);
+void ebm_sample_bernoulli_d(uint64_t *stream, const double *prob, double *out, ptrdiff_t n);
 
 #endif

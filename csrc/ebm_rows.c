@@ -31,38 +31,25 @@ EBM_ROW_KERNEL void ebm_logistic_bias_d(const double *pre, const double *bias,
     for (ptrdiff_t j = 0; j < n; j++) out[j] = ebm_logistic_d(pre[j] + bias[j]);
 }
 
-/* state[j] holds a uniform number on entry and 1 if it is below prob[j],
- * else 0, on exit. */
-EBM_ROW_KERNEL void ebm_bernoulli_inplace_f(const float *prob, float *state, ptrdiff_t n)
-{
-    for (ptrdiff_t j = 0; j < n; j++) state[j] = state[j] < prob[j] ? 1.0f : 0.0f;
-}
-
-EBM_ROW_KERNEL void ebm_bernoulli_inplace_d(const double *prob, double *state, ptrdiff_t n)
-{
-    for (ptrdiff_t j = 0; j < n; j++) state[j] = state[j] < prob[j] ? 1.0 : 0.0;
-}
-
-
 /*
- * Bernoulli draws: state[j] = 1 if u_j < prob[j], else 0, with u_j the
+ * Bernoulli draws: out[j] = 1 if u_j < prob[j], else 0, with u_j the
  * uniform numbers of ebm_random.h in the same order. The 64-bit draws are
  * taken in chunks into a local buffer first, so that the conversion and
- * comparison loop has no calls in it and vectorises.
+ * comparison loop has no dependency chain and vectorises.
  */
 #define EBM_DRAW_CHUNK 128
 
-EBM_ROW_KERNEL void ebm_sample_bernoulli_f(bitgen_t *bitgen, const float *prob,
-                                           float *state, ptrdiff_t n)
+EBM_ROW_KERNEL void ebm_sample_bernoulli_f(uint64_t *stream, const float *prob,
+                                           float *out, ptrdiff_t n)
 {
     const float scale = 1.0f / 16777216.0f;
     uint64_t raw[EBM_DRAW_CHUNK];
     for (ptrdiff_t start = 0; start < n; start += 2 * EBM_DRAW_CHUNK) {
         ptrdiff_t count = n - start < 2 * EBM_DRAW_CHUNK ? n - start : 2 * EBM_DRAW_CHUNK;
         ptrdiff_t n_draws = (count + 1) / 2;
-        for (ptrdiff_t i = 0; i < n_draws; i++) raw[i] = bitgen->next_uint64(bitgen->state);
+        for (ptrdiff_t i = 0; i < n_draws; i++) raw[i] = ebm_next_uint64(stream);
         const float *p = prob + start;
-        float *s = state + start;
+        float *s = out + start;
         ptrdiff_t n_pairs = count / 2;
         for (ptrdiff_t i = 0; i < n_pairs; i++) {
             float low = (float)((uint32_t)(raw[i] & 0xffffffffu) >> 8) * scale;
@@ -77,17 +64,17 @@ EBM_ROW_KERNEL void ebm_sample_bernoulli_f(bitgen_t *bitgen, const float *prob,
     }
 }
 
-EBM_ROW_KERNEL void ebm_sample_bernoulli_d(bitgen_t *bitgen, const double *prob,
-                                           double *state, ptrdiff_t n)
+EBM_ROW_KERNEL void ebm_sample_bernoulli_d(uint64_t *stream, const double *prob,
+                                           double *out, ptrdiff_t n)
 {
     const double scale = 1.0 / 9007199254740992.0;
     uint64_t raw[EBM_DRAW_CHUNK];
     for (ptrdiff_t start = 0; start < n; start += EBM_DRAW_CHUNK) {
         ptrdiff_t count = n - start < EBM_DRAW_CHUNK ? n - start : EBM_DRAW_CHUNK;
-        for (ptrdiff_t i = 0; i < count; i++) raw[i] = bitgen->next_uint64(bitgen->state);
+        for (ptrdiff_t i = 0; i < count; i++) raw[i] = ebm_next_uint64(stream);
         for (ptrdiff_t i = 0; i < count; i++) {
             double u = (double)(raw[i] >> 11) * scale;
-            state[start + i] = u < prob[start + i] ? 1.0 : 0.0;
+            out[start + i] = u < prob[start + i] ? 1.0 : 0.0;
         }
     }
 }

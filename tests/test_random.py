@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ebmfast import _rbm_fast
-from ebmfast._random import ChainStreams, as_seed_sequence, uniform
+from ebmfast._random import ChainStreams, as_seed_sequence
 
 
 def test_int_seed_repeats():
@@ -35,11 +35,12 @@ def test_bad_random_state(bad, error):
         as_seed_sequence(bad)
 
 
-def test_streams_are_distinct_children():
+def test_streams_are_numpy_sfc64_children():
     streams = ChainStreams(np.random.SeedSequence(1), 3)
-    draws = [bg.random_raw(4) for bg in streams.bit_generators]
-    assert not np.array_equal(draws[0], draws[1])
-    assert not np.array_equal(draws[1], draws[2])
+    children = np.random.SeedSequence(1).spawn(3)
+    for i, child in enumerate(children):
+        expected = np.random.SFC64(child).random_raw(5)
+        assert np.array_equal(streams.random_raw(i, 5), expected)
 
 
 def test_extended_streams_match_spawned():
@@ -48,30 +49,37 @@ def test_extended_streams_match_spawned():
     parent = np.random.SeedSequence(1)
     grown = ChainStreams(parent, 1)
     grown.extend(parent, 2)
-    for a, b in zip(direct.bit_generators, grown.bit_generators, strict=True):
-        assert np.array_equal(a.random_raw(3), b.random_raw(3))
+    assert np.array_equal(direct.states, grown.states)
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 64])
-def test_uniform_replay_matches_kernel(dtype, n):
-    # A probability of 1 - u can only be met exactly; compare the kernel's
-    # Bernoulli decisions with thresholds placed between replayed uniforms.
-    streams = ChainStreams(np.random.SeedSequence(11), 1)
+def test_kernel_advances_streams_like_numpy_sfc64():
+    streams = ChainStreams(np.random.SeedSequence(2), 4)
     replay = streams.copy()
-    u = uniform(replay.bit_generators[0], n, dtype)
+    probs = np.full((4, 9), 0.5, dtype=np.float32)  # 9 floats: 5 draws per row
+    _rbm_fast.sample_bernoulli(probs, streams.states, np.empty_like(probs), 2)
+    for i in range(4):
+        replay.random_raw(i, 5)
+    assert np.array_equal(streams.states, replay.states)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64, 300, 513])
+def test_uniform_replay_matches_kernel(dtype, n):
+    # Thresholds just above each replayed uniform give all ones, thresholds
+    # equal to it all zeros, which pins every number the kernel drew.
+    streams = ChainStreams(np.random.SeedSequence(11), 1)
+    u = streams.copy().uniform(0, n, dtype)
     assert u.dtype == dtype
     assert ((u >= 0) & (u < 1)).all()
-    probs = np.nextafter(u, np.array(2, dtype)).reshape(1, n)  # just above u
-    out = np.empty_like(probs)
-    _rbm_fast.sample_bernoulli(probs, streams.addresses, out, 1)
+    out = np.empty((1, n), dtype)
+    above = np.nextafter(u, np.array(2, dtype)).reshape(1, n)
+    _rbm_fast.sample_bernoulli(above, streams.copy().states, out, 1)
     assert (out == 1).all()
-    streams_again = ChainStreams(np.random.SeedSequence(11), 1)
-    _rbm_fast.sample_bernoulli(u.reshape(1, n).copy(), streams_again.addresses, out, 1)
-    assert (out == 0).all()  # u < u is false for every element
+    _rbm_fast.sample_bernoulli(u.reshape(1, n).copy(), streams.copy().states, out, 1)
+    assert (out == 0).all()
 
 
 def test_uniform_moments(dtype):
-    bg = np.random.PCG64(0)
-    u = uniform(bg, 200_001, dtype).astype(np.float64)
+    u = ChainStreams(np.random.SeedSequence(0), 1).uniform(0, 200_001, dtype)
+    u = u.astype(np.float64)
     assert abs(u.mean() - 0.5) < 4 * np.sqrt(1 / 12 / u.size)
     assert abs(u.var() - 1 / 12) < 0.002

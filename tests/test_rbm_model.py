@@ -138,14 +138,24 @@ def test_persistent_chains_survive_epochs(digits):
     assert set(np.unique(rbm.persistent_hidden_)) <= {0.0, 1.0}
 
 
-def test_samples_resemble_digits(digits):
+def mean_nearest_distance(samples, data):
+    squared = ((samples ** 2).sum(1)[:, None] - 2 * samples @ data.T
+               + (data ** 2).sum(1)[None, :])
+    return np.sqrt(np.maximum(squared.min(axis=1), 0)).mean()
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["cd", "pcd"])
+def test_samples_resemble_digits(digits, persistent):
+    # Samples of a trained model lie near real digits. An untrained model
+    # (independent pixels with the data's means) gives samples about 1.5 away
+    # on average; trained ones were 1.1 to 1.25 away over 3 seeds.
     X = digits.astype(np.float32)
-    rbm = ebmfast.BernoulliRBM(n_hidden=64, n_epochs=15, learning_rate=0.05,
-                               persistent=True, random_state=0).fit(X)
-    samples = rbm.sample(200, n_steps=200, random_state=0)
-    # Pixel means of the samples follow the data's: borders dark, centre bright.
-    correlation = np.corrcoef(samples.mean(axis=0), X.mean(axis=0))[0, 1]
-    assert correlation > 0.9
+    trained = ebmfast.BernoulliRBM(n_hidden=64, n_epochs=15, learning_rate=0.05,
+                                   persistent=persistent, random_state=0).fit(X)
+    untrained = ebmfast.BernoulliRBM(n_hidden=64, n_epochs=0, random_state=0).fit(X)
+    near_trained = mean_nearest_distance(trained.sample(300, n_steps=200, random_state=0), X)
+    near_untrained = mean_nearest_distance(untrained.sample(300, n_steps=200, random_state=0), X)
+    assert near_trained < 0.87 * near_untrained
 
 
 def test_save_load_round_trip(tmp_path, digits, dtype):

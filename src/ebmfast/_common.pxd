@@ -2,8 +2,7 @@
 # `cdef inline` functions and extern blocks live here, so cimporting this file
 # needs no compiled module of its own at run time.
 
-from libc.stdint cimport uintptr_t
-from numpy.random cimport bitgen_t
+from libc.stdint cimport uint64_t
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 ctypedef fused floating:
@@ -15,18 +14,16 @@ cdef extern from "ebm_openmp.h" nogil:
     int ebm_max_threads()
 
 cdef extern from "ebm_random.h" nogil:
-    void ebm_uniform_fill_f(bitgen_t *bitgen, float *out, Py_ssize_t n)
-    void ebm_uniform_fill_d(bitgen_t *bitgen, double *out, Py_ssize_t n)
-    void ebm_sample_bernoulli_f(bitgen_t *bitgen, const float *prob, float *state, Py_ssize_t n)
-    void ebm_sample_bernoulli_d(bitgen_t *bitgen, const double *prob, double *state, Py_ssize_t n)
+    const int EBM_STREAM_WORDS
+    uint64_t ebm_next_uint64(uint64_t *stream)
+    void ebm_sample_bernoulli_f(uint64_t *stream, const float *prob, float *out, Py_ssize_t n)
+    void ebm_sample_bernoulli_d(uint64_t *stream, const double *prob, double *out, Py_ssize_t n)
 
 cdef extern from "ebm_math.h" nogil:
     float ebm_logistic_f(float x)
     double ebm_logistic_d(double x)
     void ebm_logistic_bias_f(const float *pre, const float *bias, float *out, Py_ssize_t n)
     void ebm_logistic_bias_d(const double *pre, const double *bias, double *out, Py_ssize_t n)
-    void ebm_bernoulli_inplace_f(const float *prob, float *state, Py_ssize_t n)
-    void ebm_bernoulli_inplace_d(const double *prob, double *state, Py_ssize_t n)
     double ebm_softplus_d(double x)
 
 
@@ -50,13 +47,6 @@ cdef inline void gemm_rowmajor(
               <double *> a, &lda, &beta, c, &ldc)
 
 
-cdef inline void uniform_fill(bitgen_t *bitgen, floating *out, Py_ssize_t n) noexcept nogil:
-    if floating is float:
-        ebm_uniform_fill_f(bitgen, out, n)
-    else:
-        ebm_uniform_fill_d(bitgen, out, n)
-
-
 cdef inline void logistic_bias(const floating *pre, const floating *bias,
                                floating *out, Py_ssize_t n) noexcept nogil:
     if floating is float:
@@ -65,21 +55,13 @@ cdef inline void logistic_bias(const floating *pre, const floating *bias,
         ebm_logistic_bias_d(pre, bias, out, n)
 
 
-cdef inline void bernoulli_inplace(const floating *prob, floating *state,
-                                   Py_ssize_t n) noexcept nogil:
+cdef inline void sample_bernoulli_row(uint64_t *stream, const floating *prob,
+                                      floating *out, Py_ssize_t n) noexcept nogil:
+    """Set out[j] = 1 with probability prob[j], else 0, from one stream."""
     if floating is float:
-        ebm_bernoulli_inplace_f(prob, state, n)
+        ebm_sample_bernoulli_f(stream, prob, out, n)
     else:
-        ebm_bernoulli_inplace_d(prob, state, n)
-
-
-cdef inline void sample_bernoulli_row(bitgen_t *bitgen, const floating *prob,
-                                      floating *state, Py_ssize_t n) noexcept nogil:
-    """Set state[j] = 1 with probability prob[j], else 0, from one stream."""
-    if floating is float:
-        ebm_sample_bernoulli_f(bitgen, prob, state, n)
-    else:
-        ebm_sample_bernoulli_d(bitgen, prob, state, n)
+        ebm_sample_bernoulli_d(stream, prob, out, n)
 
 
 cdef inline int threads_for(Py_ssize_t work, int n_threads) noexcept nogil:

@@ -1,17 +1,19 @@
 """Seeds and per-chain random streams.
 
-Every chain (or batch row) owns one ``numpy.random.PCG64`` stream spawned from
-a ``SeedSequence``. The compiled kernels draw from stream ``i`` only for chain
+Every chain (or batch row) owns one SFC64 stream seeded from its own child of
+a ``SeedSequence``. The compiled kernels advance stream ``i`` only for chain
 ``i``, so a result depends on the seed and the number of chains, never on the
-number of threads. The NumPy reference replays the same draws through
-``BitGenerator.random_raw`` (see :func:`uniform`).
+number of threads. The streams are the generator of ``numpy.random.SFC64``
+with its state kept in a plain ``(n_streams, 4)`` uint64 array, which the
+kernels advance inline; the NumPy reference replays the same draws with
+``numpy.random.SFC64.random_raw`` (see :meth:`ChainStreams.uniform`).
 """
 
 import numbers
 
 import numpy as np
 
-__all__ = ["as_seed_sequence", "check_random_state", "ChainStreams", "uniform"]
+__all__ = ["as_seed_sequence", "check_random_state", "ChainStreams"]
 
 
 def as_seed_sequence(random_state):
@@ -62,49 +64,37 @@ def check_random_state(random_state):
 
 
 class ChainStreams:
-    """One independent ``PCG64`` stream per chain.
+    """One independent SFC64 stream per chain, as rows of a state array.
 
     Parameters
     ----------
     seed_sequence : numpy.random.SeedSequence
-        Parent of the streams; it is spawned from, so pass one owned by the
-        caller of this class (see :func:`as_seed_sequence`).
+        Parent of the streams; stream ``i`` is seeded by its ``i``-th child.
+        It is spawned from, so pass one owned by the caller of this class
+        (see :func:`as_seed_sequence`).
     n_streams : int
         Number of streams, one per chain or batch row.
 
+    Attributes
+    ----------
+    states : ndarray of shape (n_streams, 4), dtype uint64
+        The words (a, b, c, counter) of each stream, laid out as
+        ``numpy.random.SFC64().state["state"]["state"]``.
+
     Notes
     -----
-    The streams are not thread-safe objects: the compiled kernels draw from
-    them without taking their locks. A model owns its streams and nothing
-    else draws from them.
+    Uniform numbers come from the 64-bit draws r as follows. float64: one
+    number (r >> 11) * 2**-53 per draw. float32: two numbers per draw, first
+    bits 8..31 of r, then bits 40..63, each times 2**-24; for an odd count
+    the second half of the last draw is dropped.
     """
 
     def __init__(self, seed_sequence, n_streams):
-        self.bit_generators = [
-            np.random.PCG64(child) for child in seed_sequence.spawn(n_streams)
-        ]
-        self._addresses = None
+        self.states = np.empty((0, 4), dtype=np.uint64)
+        self.extend(seed_sequence, n_streams)
 
     def __len__(self):
-        return len(self.bit_generators)
-
-    @property
-    def addresses(self):
-        """Addresses of the ``bitgen_t`` structs, for the compiled kernels."""
-        if self._addresses is None:
-            from ._parallel import bitgen_addresses
-
-            self._addresses = bitgen_addresses(self.bit_generators)
-        return self._addresses
-
-    def get_state(self):
-        """Return a copy of every stream's state, to replay draws later."""
-        return [bg.state for bg in self.bit_generators]
-
-    def set_state(self, states):
-        """Restore stream states saved by :meth:`get_state`."""
-        for bg, state in zip(self.bit_generators, states, strict=True):
-            bg.state = state
+        return self.states.shape[0]
 
     def extend(self, seed_sequence, n_more):
         """Append ``n_more`` streams spawned from ``seed_sequence``.
@@ -112,51 +102,40 @@ class ChainStreams:
         Passing the parent that created the first streams keeps stream ``i``
         the ``i``-th child of that parent, however the streams were grown.
         """
-        self.bit_generators.extend(
-            np.random.PCG64(child) for child in seed_sequence.spawn(n_more))
-        self._addresses = None
+        rows = [np.random.SFC64(child).state["state"]["state"]
+                for child in seed_sequence.spawn(n_more)]
+        if rows:
+            self.states = np.ascontiguousarray(np.vstack([self.states, *rows]))
 
     def copy(self):
         """Return independent streams at the same positions as these."""
         twin = ChainStreams.__new__(ChainStreams)
-        twin.bit_generators = []
-        for bg in self.bit_generators:
-            clone = np.random.PCG64()
-            clone.state = bg.state
-            twin.bit_generators.append(clone)
-        twin._addresses = None
+        twin.states = self.states.copy()
         return twin
+
+    def random_raw(self, i, n):
+        """Return the next ``n`` 64-bit draws of stream ``i`` and advance it."""
+        generator = np.random.SFC64()
+        generator.state = {"bit_generator": "SFC64",
+                           "state": {"state": self.states[i]},
+                           "has_uint32": 0, "uinteger": 0}
+        raw = generator.random_raw(n)
+        self.states[i] = generator.state["state"]["state"]
+        return raw
+
+    def uniform(self, i, n, dtype):
+        """Draw ``n`` uniform numbers in [0, 1) from stream ``i``, as the kernels do."""
+        if np.dtype(dtype) == np.float64:
+            raw = self.random_raw(i, n)
+            return (raw >> np.uint64(11)).astype(np.float64) * _FLOAT64_SCALE
+        raw = self.random_raw(i, (n + 1) // 2)
+        low = ((raw & np.uint64(0xFFFFFFFF)) >> np.uint64(8)).astype(np.float32)
+        high = (raw >> np.uint64(40)).astype(np.float32)
+        pairs = np.empty(2 * raw.size, dtype=np.float32)
+        pairs[0::2] = low * _FLOAT32_SCALE
+        pairs[1::2] = high * _FLOAT32_SCALE
+        return pairs[:n]
 
 
 _FLOAT32_SCALE = np.float32(2.0**-24)
 _FLOAT64_SCALE = 2.0**-53
-
-
-def uniform(bit_generator, n, dtype):
-    """Draw ``n`` uniform numbers in [0, 1) exactly as the compiled kernels do.
-
-    float64 numbers take the top 53 bits of one 64-bit draw each. float32
-    numbers come two per 64-bit draw r: first bits 8..31 of r, then bits
-    40..63, each scaled by 2**-24; for an odd ``n`` the second half of the
-    last draw is dropped.
-
-    Parameters
-    ----------
-    bit_generator : numpy.random.BitGenerator
-    n : int
-    dtype : numpy.float32 or numpy.float64
-
-    Returns
-    -------
-    u : ndarray of shape (n,) and the given dtype
-    """
-    if np.dtype(dtype) == np.float64:
-        raw = bit_generator.random_raw(n)
-        return (raw >> np.uint64(11)).astype(np.float64) * _FLOAT64_SCALE
-    raw = bit_generator.random_raw((n + 1) // 2)
-    low = ((raw & np.uint64(0xFFFFFFFF)) >> np.uint64(8)).astype(np.float32)
-    high = (raw >> np.uint64(40)).astype(np.float32)
-    pairs = np.empty(2 * raw.size, dtype=np.float32)
-    pairs[0::2] = low * _FLOAT32_SCALE
-    pairs[1::2] = high * _FLOAT32_SCALE
-    return pairs[:n]

@@ -3,8 +3,8 @@
 """Compiled Bernoulli RBM kernels; ``_rbm_reference.py`` is their specification.
 
 All arrays are C-contiguous and of one floating dtype. Row ``i`` of a batch
-or chain array draws only from stream ``streams[i]`` (a ``bitgen_t``
-address), so results do not depend on ``n_threads``. Matrix products go
+or chain array draws only from stream ``streams[i]``, a row of SFC64 state
+words (see csrc/ebm_random.h), so results do not depend on ``n_threads``. Matrix products go
 through scipy's BLAS, which runs its own threads, outside any parallel
 region; the row-wise logistic and Bernoulli passes run in ``prange`` over
 rows, except inside the Gibbs and training loops (see ROW_THREADS_IN_LOOPS).
@@ -12,13 +12,12 @@ rows, except inside the Gibbs and training loops (see ROW_THREADS_IN_LOOPS).
 
 from cython.parallel cimport prange
 from libc.math cimport log1p, exp
-from libc.stdint cimport uintptr_t, int64_t
+from libc.stdint cimport uint64_t, int64_t
 from libc.string cimport memcpy
-from numpy.random cimport bitgen_t
 
 from ._common cimport (
     floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row,
-    threads_for, ebm_softplus_d,
+    threads_for, ebm_softplus_d, EBM_STREAM_WORDS,
 )
 
 
@@ -38,17 +37,17 @@ cdef void logistic_rows(floating *pre, const floating *bias, Py_ssize_t n_rows,
 
 
 cdef void sample_rows(const floating *prob, floating *state,
-                      const uintptr_t *streams, Py_ssize_t n_rows,
+                      uint64_t *streams, Py_ssize_t n_rows,
                       Py_ssize_t n_cols, int n_threads) noexcept nogil:
     cdef Py_ssize_t i
     cdef int nt = threads_for(n_rows * n_cols, n_threads)
     if nt == 1:
         for i in range(n_rows):
-            sample_bernoulli_row(<bitgen_t *> streams[i], prob + i * n_cols,
+            sample_bernoulli_row(streams + i * EBM_STREAM_WORDS, prob + i * n_cols,
                                  state + i * n_cols, n_cols)
     else:
         for i in prange(n_rows, schedule="static", num_threads=nt):
-            sample_bernoulli_row(<bitgen_t *> streams[i], prob + i * n_cols,
+            sample_bernoulli_row(streams + i * EBM_STREAM_WORDS, prob + i * n_cols,
                                  state + i * n_cols, n_cols)
 
 
@@ -79,7 +78,9 @@ cdef void visible_layer(const floating *H, const floating *W, const floating *b,
 DEF ROW_THREADS_IN_LOOPS = 1
 
 
-cdef check_streams(const uintptr_t[::1] streams, Py_ssize_t n_rows):
+cdef check_streams(uint64_t[:, ::1] streams, Py_ssize_t n_rows):
+    if streams.shape[1] != EBM_STREAM_WORDS:
+        raise ValueError(f"streams must have {EBM_STREAM_WORDS} columns, got {streams.shape[1]}.")
     if streams.shape[0] < n_rows:
         raise ValueError(
             f"one random stream per row is required: got {streams.shape[0]} "
@@ -103,16 +104,16 @@ def visible_probs(const floating[:, ::1] H, const floating[:, ::1] W,
                       <int> W.shape[0], <int> W.shape[1], n_threads)
 
 
-def sample_bernoulli(const floating[:, ::1] P, const uintptr_t[::1] streams,
+def sample_bernoulli(const floating[:, ::1] P, uint64_t[:, ::1] streams,
                      floating[:, ::1] out, int n_threads):
     check_streams(streams, P.shape[0])
     with nogil:
-        sample_rows(&P[0, 0], &out[0, 0], &streams[0], P.shape[0], P.shape[1],
+        sample_rows(&P[0, 0], &out[0, 0], &streams[0, 0], P.shape[0], P.shape[1],
                     n_threads)
 
 
 def gibbs(floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
-          const floating[::1] c, const uintptr_t[::1] streams, int n_steps,
+          const floating[::1] c, uint64_t[:, ::1] streams, int n_steps,
           floating[:, ::1] Pv, floating[:, ::1] H, floating[:, ::1] Ph,
           int n_threads):
     """Run n_steps sweeps v -> h -> v in place on V; Pv gets the last p(v | h)."""
@@ -124,10 +125,10 @@ def gibbs(floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
         for step in range(n_steps):
             hidden_layer(&V[0, 0], &W[0, 0], &c[0], &Ph[0, 0], n,
                          n_visible, n_hidden, nt)
-            sample_rows(&Ph[0, 0], &H[0, 0], &streams[0], n, n_hidden, nt)
+            sample_rows(&Ph[0, 0], &H[0, 0], &streams[0, 0], n, n_hidden, nt)
             visible_layer(&H[0, 0], &W[0, 0], &b[0], &Pv[0, 0], n,
                           n_visible, n_hidden, nt)
-            sample_rows(&Pv[0, 0], &V[0, 0], &streams[0], n, n_visible, nt)
+            sample_rows(&Pv[0, 0], &V[0, 0], &streams[0, 0], n, n_visible, nt)
 
 
 cdef void column_mean_difference(const floating *A, Py_ssize_t n_a,
@@ -155,7 +156,7 @@ cdef void cd_minibatch(
     floating *dW, floating *db, floating *dc,
     floating *H, Py_ssize_t n_model, bint persistent,
     floating *Ph0, floating *Pv, floating *Vk, floating *Phk,
-    const uintptr_t *streams, int k, int n_visible, int n_hidden,
+    uint64_t *streams, int k, int n_visible, int n_hidden,
     floating learning_rate, floating momentum, floating weight_decay,
     int n_threads,
 ) noexcept nogil:
@@ -202,7 +203,7 @@ def train_epoch(
     floating[:, ::1] H, bint persistent,
     floating[:, ::1] V0, floating[:, ::1] Ph0, floating[:, ::1] Pv,
     floating[:, ::1] Vk, floating[:, ::1] Phk,
-    const uintptr_t[::1] streams, int k,
+    uint64_t[:, ::1] streams, int k,
     double learning_rate, double momentum, double weight_decay, int n_threads,
 ):
     """Apply CD-k or PCD-k to the minibatches X[order[s:s + batch_size]].
@@ -227,7 +228,7 @@ def train_epoch(
             cd_minibatch(&V0[0, 0], n_data, &W[0, 0], &b[0], &c[0],
                          &dW[0, 0], &db[0], &dc[0], &H[0, 0], n_model,
                          persistent, &Ph0[0, 0], &Pv[0, 0], &Vk[0, 0],
-                         &Phk[0, 0], &streams[0], k, n_visible, n_hidden,
+                         &Phk[0, 0], &streams[0, 0], k, n_visible, n_hidden,
                          <floating> learning_rate, <floating> momentum,
                          <floating> weight_decay,
                          min(n_threads, ROW_THREADS_IN_LOOPS))

@@ -29,22 +29,22 @@ def visible_probs(H, W, b, backend, n_threads):
 
 def sample_bernoulli(P, streams, backend, n_threads):
     if backend == "reference":
-        return reference.sample_bernoulli(P, streams.bit_generators)
+        return reference.sample_bernoulli(P, streams)
     out = np.empty_like(P)
-    fast.sample_bernoulli(P, streams.addresses, out, n_threads)
+    fast.sample_bernoulli(P, streams.states, out, n_threads)
     return out
 
 
 def gibbs(V, W, b, c, streams, n_steps, backend, n_threads):
     """Return (visible states, last p(v | h), last hidden states)."""
     if backend == "reference":
-        return reference.gibbs(V, W, b, c, streams.bit_generators, n_steps)
+        return reference.gibbs(V, W, b, c, streams, n_steps)
     V = V.copy()
     n_hidden = W.shape[1]
     Pv = np.zeros_like(V)
     H = np.zeros((V.shape[0], n_hidden), dtype=V.dtype)
     Ph = np.empty_like(H)
-    fast.gibbs(V, W, b, c, streams.addresses, n_steps, Pv, H, Ph, n_threads)
+    fast.gibbs(V, W, b, c, streams.states, n_steps, Pv, H, Ph, n_threads)
     return V, Pv, H
 
 
@@ -54,7 +54,7 @@ def train_epoch(X, order, batch_size, params, velocities, streams, *, k,
     """Update ``params``, ``velocities`` and ``persistent_hidden`` in place."""
     if backend == "reference":
         reference.train_epoch(
-            X, order, batch_size, params, velocities, streams.bit_generators,
+            X, order, batch_size, params, velocities, streams,
             k=k, learning_rate=learning_rate, momentum=momentum,
             weight_decay=weight_decay, persistent_hidden=persistent_hidden)
         return
@@ -74,7 +74,7 @@ def train_epoch(X, order, batch_size, params, velocities, streams, *, k,
         np.empty((n_model, n_visible), dtype),
         np.empty((n_model, n_visible), dtype),
         np.empty((n_model, n_hidden), dtype),
-        streams.addresses, k, learning_rate, momentum, weight_decay, n_threads)
+        streams.states, k, learning_rate, momentum, weight_decay, n_threads)
 
 
 def free_energy(V, W, b, c, backend, n_threads):

@@ -9,12 +9,10 @@ equations. With E(v, h) = -v^T W h - b^T v - c^T h:
     F(v) = -b^T v - sum_j softplus(c_j + (v W)_j)
 
 Rows are samples or chains. Row ``i`` draws its uniform numbers from stream
-``i`` through :func:`ebmfast._random.uniform`, the same way the kernels do.
+``i`` of a :class:`ebmfast._random.ChainStreams`, the same way the kernels do.
 """
 
 import numpy as np
-
-from ._random import uniform
 
 
 def logistic(x):
@@ -36,11 +34,11 @@ def visible_probs(H, W, b):
     return logistic(H @ W.T + b)
 
 
-def sample_bernoulli(P, bit_generators):
+def sample_bernoulli(P, streams):
     """Return 0/1 states with P(state = 1) = P, row i drawn from stream i."""
     S = np.empty_like(P)
     for i, row in enumerate(P):
-        S[i] = uniform(bit_generators[i], row.size, P.dtype) < row
+        S[i] = streams.uniform(i, row.size, P.dtype) < row
     return S
 
 
@@ -52,7 +50,7 @@ def free_energy(V, W, b, c):
     return -(V @ b) - softplus(V @ W + c).sum(axis=1)
 
 
-def gibbs(V, W, b, c, bit_generators, n_steps):
+def gibbs(V, W, b, c, streams, n_steps):
     """Run ``n_steps`` block Gibbs sweeps v -> h -> v from visible states V.
 
     Returns the final visible states, the final p(v = 1 | h) and the last
@@ -61,27 +59,27 @@ def gibbs(V, W, b, c, bit_generators, n_steps):
     H = np.zeros((V.shape[0], W.shape[1]), dtype=V.dtype)
     Pv = V
     for _ in range(n_steps):
-        H = sample_bernoulli(hidden_probs(V, W, c), bit_generators)
+        H = sample_bernoulli(hidden_probs(V, W, c), streams)
         Pv = visible_probs(H, W, b)
-        V = sample_bernoulli(Pv, bit_generators)
+        V = sample_bernoulli(Pv, streams)
     return V, Pv, H
 
 
-def negative_chain(H, W, b, c, bit_generators, k, sample_last_hidden):
+def negative_chain(H, W, b, c, streams, k, sample_last_hidden):
     """Run k sweeps h -> v -> h from hidden states H.
 
     Returns the visible states, p(h = 1 | v) of the last sweep and, when
     ``sample_last_hidden`` is set, the sampled last hidden states.
     """
     for step in range(k):
-        V = sample_bernoulli(visible_probs(H, W, b), bit_generators)
+        V = sample_bernoulli(visible_probs(H, W, b), streams)
         Ph = hidden_probs(V, W, c)
         if step < k - 1 or sample_last_hidden:
-            H = sample_bernoulli(Ph, bit_generators)
+            H = sample_bernoulli(Ph, streams)
     return V, Ph, H
 
 
-def cd_update(V0, params, velocities, bit_generators, *, k, learning_rate,
+def cd_update(V0, params, velocities, streams, *, k, learning_rate,
               momentum, weight_decay, persistent_hidden=None):
     """Apply one CD-k (or persistent CD-k) update for the minibatch V0.
 
@@ -106,11 +104,11 @@ def cd_update(V0, params, velocities, bit_generators, *, k, learning_rate,
 
     # Negative phase: k Gibbs sweeps from the data or the persistent chains.
     if persistent_hidden is None:
-        H = sample_bernoulli(Ph0, bit_generators)
-        Vk, Phk, _ = negative_chain(H, W, b, c, bit_generators, k, False)
+        H = sample_bernoulli(Ph0, streams)
+        Vk, Phk, _ = negative_chain(H, W, b, c, streams, k, False)
     else:
         Vk, Phk, H = negative_chain(
-            persistent_hidden, W, b, c, bit_generators, k, True)
+            persistent_hidden, W, b, c, streams, k, True)
         persistent_hidden[...] = H
 
     # Gradient step with momentum; each phase is averaged over its own rows.
@@ -124,12 +122,12 @@ def cd_update(V0, params, velocities, bit_generators, *, k, learning_rate,
         param += velocity
 
 
-def train_epoch(X, order, batch_size, params, velocities, bit_generators, *,
+def train_epoch(X, order, batch_size, params, velocities, streams, *,
                 k, learning_rate, momentum, weight_decay, persistent_hidden=None):
     """Apply :func:`cd_update` to the minibatches ``X[order[i:i + batch_size]]``."""
     for start in range(0, order.size, batch_size):
         V0 = X[order[start:start + batch_size]]
-        cd_update(V0, params, velocities, bit_generators, k=k,
+        cd_update(V0, params, velocities, streams, k=k,
                   learning_rate=learning_rate, momentum=momentum,
                   weight_decay=weight_decay, persistent_hidden=persistent_hidden)
 
