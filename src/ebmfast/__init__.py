@@ -18,3 +18,13 @@ __all__ = [
     "show_config",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    # ebmfast.diagnostics imports scipy.stats, so it loads on first use
+    # rather than with every `import ebmfast`.
+    if name == "diagnostics":
+        import importlib
+
+        return importlib.import_module(".diagnostics", __name__)
+    raise AttributeError(f"module 'ebmfast' has no attribute {name!r}")
