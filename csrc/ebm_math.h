@@ -24,9 +24,14 @@ static inline float ebm_exp_nonpos_f(float x)
 {
     x = x < -87.0f ? -87.0f : x;
     x = x > 0.0f ? 0.0f : x;
-    /* Adding and subtracting 1.5 * 2^23 rounds to the nearest integer in the
-     * default rounding mode, and unlike nearbyintf it vectorises on SSE2. */
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    /* Adding 1.5 * 2^23 rounds x / ln 2 to the nearest integer n in the
+     * default rounding mode and leaves n in the low bits of the sum, which
+     * vectorises where nearbyintf and float-to-int conversion may not. */
+    float shifted = x * 1.44269504088896341f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    int32_t n_bits;
+    memcpy(&n_bits, &shifted, sizeof n_bits);
+    n_bits -= 0x4B400000; /* the bits of 1.5 * 2^23 */
     /* ln 2 split in two parts so that n * ln2_hi is exact in float. */
     float r = x - n * 0.693359375f;
     r = r + n * 2.12194440e-4f;
@@ -38,7 +43,7 @@ static inline float ebm_exp_nonpos_f(float x)
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
+    int32_t bits = (n_bits + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
@@ -48,7 +53,11 @@ static inline double ebm_exp_nonpos_d(double x)
 {
     x = x < -708.0 ? -708.0 : x;
     x = x > 0.0 ? 0.0 : x;
-    double n = (x * 1.4426950408889634074 + 6755399441055744.0) - 6755399441055744.0;
+    double shifted = x * 1.4426950408889634074 + 6755399441055744.0;
+    double n = shifted - 6755399441055744.0;
+    int64_t n_bits;
+    memcpy(&n_bits, &shifted, sizeof n_bits);
+    n_bits -= 0x4338000000000000LL; /* the bits of 1.5 * 2^52 */
     double r = x - n * 6.93145751953125e-1;
     r = r - n * 1.42860682030941723212e-6;
     double p = 1.0 / 6227020800.0;
@@ -65,7 +74,7 @@ static inline double ebm_exp_nonpos_d(double x)
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    int64_t bits = ((int64_t)n + 1023) << 52;
+    int64_t bits = (n_bits + 1023) << 52;
     double scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
@@ -88,11 +97,25 @@ static inline double ebm_logistic_d(double x)
 /* Row loops, defined in ebm_rows.c with one build per instruction set. */
 void ebm_logistic_bias_f(const float *pre, const float *bias, float *out, ptrdiff_t n);
 void ebm_logistic_bias_d(const double *pre, const double *bias, double *out, ptrdiff_t n);
+double ebm_ais_hidden_row_d(const double *pre, const double *c, double beta,
+                            double previous, double *prob, ptrdiff_t n);
 
-/* softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)). */
+/* log(1 + e) for e in [0, 1], as 2 atanh(s) with s = e / (2 + e) <= 1/3,
+ * summed to s^31 (truncation error below 1e-16 relative). Unlike log(1 + e)
+ * it keeps full precision for tiny e, and it vectorises. */
+static inline double ebm_log1p_unit_d(double e)
+{
+    double s = e / (2.0 + e);
+    double s2 = s * s;
+    double p = 1.0 / 31.0;
+    for (int k = 29; k >= 1; k -= 2) p = p * s2 + 1.0 / (double)k;
+    return 2.0 * s * p;
+}
+
+/* softplus(x) = log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)). */
 static inline double ebm_softplus_d(double x)
 {
-    return (x > 0.0 ? x : 0.0) + log1p(ebm_exp_nonpos_d(-fabs(x)));
+    return (x > 0.0 ? x : 0.0) + ebm_log1p_unit_d(ebm_exp_nonpos_d(-fabs(x)));
 }
 
 #endif

@@ -32,6 +32,31 @@ EBM_ROW_KERNEL void ebm_logistic_bias_d(const double *pre, const double *bias,
 }
 
 /*
+ * One AIS step for the hidden layer of one run: with x_j = pre[j] + c[j],
+ * set prob[j] = logistic(beta x_j) and return
+ * sum_j softplus(beta x_j) - softplus(previous x_j). The terms go through a
+ * local buffer so that the elementwise loop vectorises and the sum stays in
+ * index order.
+ */
+EBM_ROW_KERNEL double ebm_ais_hidden_row_d(const double *pre, const double *c,
+                                           double beta, double previous,
+                                           double *prob, ptrdiff_t n)
+{
+    double terms[256];
+    double total = 0.0;
+    for (ptrdiff_t start = 0; start < n; start += 256) {
+        ptrdiff_t count = n - start < 256 ? n - start : 256;
+        for (ptrdiff_t j = 0; j < count; j++) {
+            double x = pre[start + j] + c[start + j];
+            terms[j] = ebm_softplus_d(beta * x) - ebm_softplus_d(previous * x);
+            prob[start + j] = ebm_logistic_d(beta * x);
+        }
+        for (ptrdiff_t j = 0; j < count; j++) total += terms[j];
+    }
+    return total;
+}
+
+/*
  * Bernoulli draws: out[j] = 1 if u_j < prob[j], else 0, with u_j the
  * uniform numbers of ebm_random.h in the same order. The 64-bit draws are
  * taken in chunks into a local buffer first, so that the conversion and

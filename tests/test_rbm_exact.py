@@ -126,3 +126,23 @@ def test_exact_refused_for_large_layers():
     with pytest.raises(ValueError, match="at most 20 units"):
         rbm.log_partition("exact")
     assert rbm.log_partition("auto", n_runs=10, n_betas=50).method == "ais"
+
+
+def test_ais_backends_agree(dtype):
+    W, b, c = random_rbm_params(np.random.default_rng(4), 20, 12, scale=0.4, dtype=dtype)
+    estimates = [ebmfast.BernoulliRBM.from_params(W, b, c, backend=backend)
+                 .log_partition("ais", n_runs=30, n_betas=200, random_state=5)
+                 for backend in ("fast", "reference")]
+    # Both anneal in float64 on the same streams, so only rounding differs.
+    assert estimates[0].log_z == pytest.approx(estimates[1].log_z, rel=1e-12)
+    assert estimates[0].stderr == pytest.approx(estimates[1].stderr, rel=1e-9)
+
+
+def test_ais_seed_repeats():
+    W, b, c = random_rbm_params(np.random.default_rng(4), 20, 12, scale=0.4)
+    rbm = ebmfast.BernoulliRBM.from_params(W, b, c)
+    first = rbm.log_partition("ais", n_runs=20, n_betas=100, random_state=1)
+    again = rbm.log_partition("ais", n_runs=20, n_betas=100, random_state=1)
+    other = rbm.log_partition("ais", n_runs=20, n_betas=100, random_state=2)
+    assert first == again
+    assert first.log_z != other.log_z

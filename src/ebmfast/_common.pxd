@@ -25,6 +25,8 @@ cdef extern from "ebm_math.h" nogil:
     void ebm_logistic_bias_f(const float *pre, const float *bias, float *out, Py_ssize_t n)
     void ebm_logistic_bias_d(const double *pre, const double *bias, double *out, Py_ssize_t n)
     double ebm_softplus_d(double x)
+    double ebm_ais_hidden_row_d(const double *pre, const double *c, double beta,
+                                double previous, double *prob, Py_ssize_t n)
 
 
 cdef inline void gemm_rowmajor(

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._rbm_reference import logistic, softplus
+from ._rbm_reference import logistic, sample_bernoulli, softplus
 
 LogPartition = namedtuple(
     "LogPartition", ["log_z", "stderr", "method", "n_runs", "n_betas"])
@@ -78,20 +78,38 @@ def ais_schedule(n_betas):
     ])
 
 
-def ais_log_partition(W, b, c, *, n_runs, n_betas, base_visible_bias, rng):
+def ais_reference(V, W, b, c, base_bias, betas, streams, log_w):
+    """NumPy twin of ``_rbm_ais.ais_anneal``: anneal V along betas in place.
+
+    For each consecutive pair (previous, beta) the log weight gains
+    log p*_beta(v) - log p*_previous(v), then one Gibbs sweep at beta moves
+    v, with
+
+        log p*_beta(v) = (1 - beta) a^T v + beta b^T v
+                         + sum_j softplus(beta (c_j + (v W)_j))
+
+    and a the base model's visible biases.
+    """
+    for previous, beta in zip(betas[:-1], betas[1:]):
+        pre = V @ W + c
+        log_w += ((beta - previous) * (V @ (b - base_bias))
+                  + (softplus(beta * pre) - softplus(previous * pre)).sum(axis=1))
+        H = sample_bernoulli(logistic(beta * pre), streams)
+        Pv = logistic((1 - beta) * base_bias + beta * (H @ W.T + b))
+        V[...] = sample_bernoulli(Pv, streams)
+
+
+def ais_log_partition(W, b, c, *, n_runs, n_betas, base_visible_bias, streams,
+                      backend):
     """Estimate log Z by annealed importance sampling.
 
     The path runs from a base model with visible biases ``base_visible_bias``
     and no weights (beta = 0) to the RBM (beta = 1) through
     p_beta(v, h) proportional to
-    exp((1 - beta) b_A^T v + beta (v^T W h + b^T v + c^T h)), whose hidden
-    units can be summed out:
-
-        log p*_beta(v) = (1 - beta) b_A^T v + beta b^T v
-                         + sum_j softplus(beta (c_j + (v W)_j)).
-
-    Each run starts from an exact draw of the base model and moves by one
-    Gibbs sweep at each beta.
+    exp((1 - beta) a^T v + beta (v^T W h + b^T v + c^T h)), whose hidden
+    units can be summed out. Each run starts from an exact draw of the base
+    model and moves by one Gibbs sweep at each beta; run i draws from
+    stream i.
 
     Returns
     -------
@@ -104,25 +122,26 @@ def ais_log_partition(W, b, c, *, n_runs, n_betas, base_visible_bias, rng):
     R. Salakhutdinov and I. Murray, "On the quantitative analysis of deep
     belief networks", ICML 2008.
     """
-    W, b, c, b_base = (np.asarray(a, dtype=np.float64) for a in (W, b, c, base_visible_bias))
-    n_hidden = W.shape[1]
+    W, b, c, base = (np.ascontiguousarray(a, dtype=np.float64)
+                     for a in (W, b, c, base_visible_bias))
+    n_visible, n_hidden = W.shape
     betas = ais_schedule(n_betas)
 
-    def log_unnormalised(V, pre, beta):
-        return (1 - beta) * (V @ b_base) + beta * (V @ b) + softplus(beta * pre).sum(axis=1)
-
-    V = (rng.random((n_runs, b.size)) < logistic(b_base)).astype(np.float64)
+    start = np.ascontiguousarray(np.broadcast_to(logistic(base), (n_runs, n_visible)))
+    V = sample_bernoulli(start, streams)
     log_w = np.zeros(n_runs)
-    for previous, beta in zip(betas[:-1], betas[1:]):
-        pre = V @ W + c
-        log_w += log_unnormalised(V, pre, beta) - log_unnormalised(V, pre, previous)
-        H = (rng.random((n_runs, n_hidden)) < logistic(beta * pre)).astype(np.float64)
-        Pv = logistic((1 - beta) * b_base + beta * (H @ W.T + b))
-        V = (rng.random(V.shape) < Pv).astype(np.float64)
+    if backend == "reference":
+        ais_reference(V, W, b, c, base, betas, streams, log_w)
+    else:
+        from ._rbm_ais import ais_anneal
 
-    log_z_base = softplus(b_base).sum() + n_hidden * np.log(2.0)
+        ais_anneal(V, W, b, c, base, betas, streams.states, log_w,
+                   np.empty((n_runs, n_hidden)), np.empty((n_runs, n_hidden)),
+                   np.empty((n_runs, n_visible)))
+
+    log_z_base = softplus(base).sum() + n_hidden * np.log(2.0)
     peak = log_w.max()
     w = np.exp(log_w - peak)
     log_z = log_z_base + peak + np.log(w.mean())
-    stderr = w.std(ddof=1) / (w.mean() * np.sqrt(n_runs)) if n_runs > 1 else np.inf
+    stderr = w.std(ddof=1) / (w.mean() * np.sqrt(n_runs))
     return float(log_z), float(stderr)

@@ -136,17 +136,21 @@ cdef void column_mean_difference(const floating *A, Py_ssize_t n_a,
                                  Py_ssize_t n_cols, floating momentum,
                                  floating learning_rate, floating *velocity,
                                  floating *param) noexcept nogil:
-    """velocity = momentum velocity + lr (mean(A) - mean(B)); param += velocity."""
+    """velocity = momentum velocity + lr (mean(A) - mean(B)); param += velocity.
+
+    The column means are accumulated row by row, in memory order.
+    """
     cdef Py_ssize_t i, j
-    cdef double grad
+    cdef floating scale_a = learning_rate / n_a, scale_b = learning_rate / n_b
     for j in range(n_cols):
-        grad = 0.0
-        for i in range(n_a):
-            grad += A[i * n_cols + j]
-        grad /= n_a
-        for i in range(n_b):
-            grad -= B[i * n_cols + j] / <double> n_b
-        velocity[j] = momentum * velocity[j] + <floating> (learning_rate * grad)
+        velocity[j] = momentum * velocity[j]
+    for i in range(n_a):
+        for j in range(n_cols):
+            velocity[j] += scale_a * A[i * n_cols + j]
+    for i in range(n_b):
+        for j in range(n_cols):
+            velocity[j] -= scale_b * B[i * n_cols + j]
+    for j in range(n_cols):
         param[j] += velocity[j]
 
 

@@ -534,6 +534,7 @@ class BernoulliRBM:
             log-odds of the training data means, or zeros for a model built
             by :meth:`from_params`.
         random_state : None, int, SeedSequence or Generator
+            Seed of the AIS runs, one stream per run.
 
         Returns
         -------
@@ -556,9 +557,10 @@ class BernoulliRBM:
         else:
             base = check_array(base_visible_bias, "base_visible_bias", dtype=np.float64,
                                ndim=1, n_columns=self.n_visible_)
-        rng = np.random.Generator(np.random.PCG64(as_seed_sequence(random_state)))
+        streams = ChainStreams(as_seed_sequence(random_state), n_runs)
         log_z, stderr = ais_log_partition(W, b, c, n_runs=n_runs, n_betas=n_betas,
-                                          base_visible_bias=base, rng=rng)
+                                          base_visible_bias=base, streams=streams,
+                                          backend=self.backend)
         return LogPartition(log_z, stderr, "ais", n_runs, n_betas)
 
     def log_likelihood(self, X, log_partition=None):
