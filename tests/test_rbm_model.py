@@ -253,3 +253,25 @@ def test_score_samples_deterministic_and_per_feature(digits):
     assert a.shape == (20,)
     # A sum of 64 log-probabilities, each between log(1e-6) and 0.
     assert (a < 0).all() and (a > -64 * 14).all()
+
+
+def test_load_rejects_npy_and_text(tmp_path):
+    npy = tmp_path / "array.npy"
+    np.save(npy, np.zeros(3))
+    with pytest.raises(ValueError, match="holds a single array"):
+        ebmfast.BernoulliRBM.load(npy)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a model")
+    with pytest.raises(ValueError, match="not a readable .npz model file"):
+        ebmfast.BernoulliRBM.load(text)
+
+
+def test_load_rejects_missing_entries(tmp_path, digits):
+    path = tmp_path / "model.npz"
+    small_rbm(n_epochs=1).fit(digits[:50]).save(path)
+    with np.load(path) as data:
+        arrays = dict(data)
+    del arrays["weights"]
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=r"missing the entries \['weights'\]"):
+        ebmfast.BernoulliRBM.load(path)

@@ -20,6 +20,8 @@ logger = logging.getLogger("ebmfast")
 
 _FILE_KIND = "ebmfast.BernoulliRBM"
 _FILE_VERSION = 1
+_FILE_ENTRIES = ("kind", "format_version", "settings", "weights", "visible_bias",
+                 "hidden_bias")
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -72,8 +74,12 @@ class BernoulliRBM:
         "fast" runs the compiled kernels; "reference" runs their NumPy twins.
         Both give the same results up to float rounding.
     n_threads : int or None, default=None
-        Threads for the compiled kernels; None uses every thread OpenMP
-        allows (``OMP_NUM_THREADS`` is honoured). Results do not depend on it.
+        OpenMP threads for the row-wise passes of the compiled kernels; None
+        uses every thread OpenMP allows (``OMP_NUM_THREADS`` is honoured).
+        Results do not depend on it. Matrix products run on the BLAS's own
+        threads (``OPENBLAS_NUM_THREADS``), and the Gibbs and training loops
+        run their row passes on the calling thread between products, which
+        measured faster than sharing the cores with the BLAS threads.
     random_state : None, int, SeedSequence or Generator, default=None
         Seed of the initial weights, the minibatch order and the per-chain
         random streams. An int or SeedSequence makes :meth:`fit` repeatable.
@@ -606,12 +612,24 @@ class BernoulliRBM:
             Constructor parameters that override the saved settings, such as
             ``backend`` or ``random_state``.
         """
-        with np.load(path, allow_pickle=False) as data:
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path} is not a readable .npz model file: {error}") from error
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(
+                f"{path} is not a saved {_FILE_KIND} model: it holds a single "
+                "array, not the .npz archive that BernoulliRBM.save writes.")
+        with data:
             kind = str(data["kind"]) if "kind" in data.files else None
             if kind != _FILE_KIND:
                 raise ValueError(
                     f"{path} is not a saved {_FILE_KIND} model: its 'kind' entry "
                     f"is {kind!r}.")
+            missing = sorted(set(_FILE_ENTRIES) - set(data.files))
+            if missing:
+                raise ValueError(f"{path} is missing the entries {missing}; "
+                                 "the file is damaged or was not written by save.")
             version = int(data["format_version"])
             if version > _FILE_VERSION:
                 raise ValueError(
