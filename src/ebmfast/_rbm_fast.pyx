@@ -51,22 +51,49 @@ cdef void sample_rows(const floating *prob, floating *state,
                                  state + i * n_cols, n_cols)
 
 
+cdef void logistic_sample_rows(floating *pre, const floating *bias,
+                               floating *state, uint64_t *streams,
+                               Py_ssize_t n_rows, Py_ssize_t n_cols,
+                               int n_threads) noexcept nogil:
+    """pre = logistic(pre + bias), then, if state is not NULL, a Bernoulli
+    draw of each row into state while the row is still in cache."""
+    cdef Py_ssize_t i
+    if state == NULL:
+        logistic_rows(pre, bias, n_rows, n_cols, n_threads)
+        return
+    cdef int nt = threads_for(n_rows * n_cols, n_threads)
+    if nt == 1:
+        for i in range(n_rows):
+            logistic_bias(pre + i * n_cols, bias, pre + i * n_cols, n_cols)
+            sample_bernoulli_row(streams + i * EBM_STREAM_WORDS, pre + i * n_cols,
+                                 state + i * n_cols, n_cols)
+    else:
+        for i in prange(n_rows, schedule="static", num_threads=nt):
+            logistic_bias(pre + i * n_cols, bias, pre + i * n_cols, n_cols)
+            sample_bernoulli_row(streams + i * EBM_STREAM_WORDS, pre + i * n_cols,
+                                 state + i * n_cols, n_cols)
+
+
 cdef void hidden_layer(const floating *V, const floating *W, const floating *c,
                        floating *out, Py_ssize_t n_rows, int n_visible,
-                       int n_hidden, int n_threads) noexcept nogil:
-    """out = logistic(V W + c), shape (n_rows, n_hidden)."""
+                       int n_hidden, int n_threads,
+                       floating *sample=NULL, uint64_t *streams=NULL) noexcept nogil:
+    """out = logistic(V W + c), shape (n_rows, n_hidden); with ``sample``,
+    also draw h ~ Bernoulli(out) into it, row i from stream i."""
     gemm_rowmajor(c'N', c'N', <int> n_rows, n_hidden, n_visible, <floating> 1.0,
                   V, n_visible, W, n_hidden, <floating> 0.0, out, n_hidden)
-    logistic_rows(out, c, n_rows, n_hidden, n_threads)
+    logistic_sample_rows(out, c, sample, streams, n_rows, n_hidden, n_threads)
 
 
 cdef void visible_layer(const floating *H, const floating *W, const floating *b,
                         floating *out, Py_ssize_t n_rows, int n_visible,
-                        int n_hidden, int n_threads) noexcept nogil:
-    """out = logistic(H W^T + b), shape (n_rows, n_visible)."""
+                        int n_hidden, int n_threads,
+                        floating *sample=NULL, uint64_t *streams=NULL) noexcept nogil:
+    """out = logistic(H W^T + b), shape (n_rows, n_visible); with ``sample``,
+    also draw v ~ Bernoulli(out) into it, row i from stream i."""
     gemm_rowmajor(c'N', c'T', <int> n_rows, n_visible, n_hidden, <floating> 1.0,
                   H, n_hidden, W, n_hidden, <floating> 0.0, out, n_visible)
-    logistic_rows(out, b, n_rows, n_visible, n_threads)
+    logistic_sample_rows(out, b, sample, streams, n_rows, n_visible, n_threads)
 
 
 # NOTE: in loops that alternate BLAS products with row passes, the row passes
@@ -124,11 +151,9 @@ def gibbs(floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
     with nogil:
         for step in range(n_steps):
             hidden_layer(&V[0, 0], &W[0, 0], &c[0], &Ph[0, 0], n,
-                         n_visible, n_hidden, nt)
-            sample_rows(&Ph[0, 0], &H[0, 0], &streams[0, 0], n, n_hidden, nt)
+                         n_visible, n_hidden, nt, &H[0, 0], &streams[0, 0])
             visible_layer(&H[0, 0], &W[0, 0], &b[0], &Pv[0, 0], n,
-                          n_visible, n_hidden, nt)
-            sample_rows(&Pv[0, 0], &V[0, 0], &streams[0, 0], n, n_visible, nt)
+                          n_visible, n_hidden, nt, &V[0, 0], &streams[0, 0])
 
 
 cdef void column_mean_difference(const floating *A, Py_ssize_t n_a,
@@ -168,19 +193,20 @@ cdef void cd_minibatch(
     cdef int step
     cdef Py_ssize_t i, n_weights = <Py_ssize_t> n_visible * n_hidden
 
-    # Positive phase: p(h | v) of the data.
-    hidden_layer(V0, W, c, Ph0, n_data, n_visible, n_hidden, n_threads)
+    # Positive phase: p(h | v) of the data; for CD the chains start from
+    # hidden states drawn from it, for PCD from the persistent states in H.
+    if persistent:
+        hidden_layer(V0, W, c, Ph0, n_data, n_visible, n_hidden, n_threads)
+    else:
+        hidden_layer(V0, W, c, Ph0, n_data, n_visible, n_hidden, n_threads, H, streams)
 
-    # Negative phase: the chains start at the data (CD) or at the
-    # persistent hidden states in H (PCD).
-    if not persistent:
-        sample_rows(Ph0, H, streams, n_data, n_hidden, n_threads)
+    # Negative phase: k Gibbs sweeps h -> v -> h.
     for step in range(k):
-        visible_layer(H, W, b, Pv, n_model, n_visible, n_hidden, n_threads)
-        sample_rows(Pv, Vk, streams, n_model, n_visible, n_threads)
-        hidden_layer(Vk, W, c, Phk, n_model, n_visible, n_hidden, n_threads)
+        visible_layer(H, W, b, Pv, n_model, n_visible, n_hidden, n_threads, Vk, streams)
         if step < k - 1 or persistent:
-            sample_rows(Phk, H, streams, n_model, n_hidden, n_threads)
+            hidden_layer(Vk, W, c, Phk, n_model, n_visible, n_hidden, n_threads, H, streams)
+        else:
+            hidden_layer(Vk, W, c, Phk, n_model, n_visible, n_hidden, n_threads)
 
     # Gradient step with momentum: two products accumulate into dW, then
     # the weight decay and the parameter update in one pass.
