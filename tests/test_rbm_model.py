@@ -275,3 +275,18 @@ def test_load_rejects_missing_entries(tmp_path, digits):
     np.savez(path, **arrays)
     with pytest.raises(ValueError, match=r"missing the entries \['weights'\]"):
         ebmfast.BernoulliRBM.load(path)
+
+
+def test_save_keeps_persistent_chains(tmp_path, digits):
+    rbm = small_rbm(persistent=True, n_chains=7, n_epochs=1).fit(digits[:60])
+    path = tmp_path / "model.npz"
+    rbm.save(path)
+    loaded = ebmfast.BernoulliRBM.load(path)
+    assert np.array_equal(loaded.persistent_hidden_, rbm.persistent_hidden_)
+    loaded.partial_fit(digits[:20])  # continues the saved chains
+    assert loaded.persistent_hidden_.shape == (7, 32)
+
+
+def test_out_of_range_error_says_how_to_fix(digits):
+    with pytest.raises(ValueError, match=r"X / 255 for 8-bit images"):
+        small_rbm().fit(digits * 16)

@@ -6,6 +6,7 @@ Every model takes ``backend="fast"`` (compiled Cython and OpenMP kernels) or
 
 __version__ = "0.1.0"
 
+from . import mcmc
 from ._config import config_dict, show_config
 from ._rbm_eval import LogPartition
 from .rbm import BernoulliRBM, NotFittedError
@@ -15,6 +16,7 @@ __all__ = [
     "LogPartition",
     "NotFittedError",
     "config_dict",
+    "mcmc",
     "show_config",
     "__version__",
 ]

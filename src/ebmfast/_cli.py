@@ -73,7 +73,8 @@ def build_parser():
         description="Train a Bernoulli RBM on the bundled 8x8 digits or on "
         "your own data, then write model.npz, metrics.csv, samples.png and "
         "filters.png to the output folder and print the reconstruction error "
-        "and the AIS estimate of the average log-likelihood.",
+        "and the average log-likelihood, with log Z exact when a layer has at "
+        "most 20 units and estimated by AIS otherwise.",
     )
     _add_train_rbm_arguments(train)
     train.set_defaults(handler=_run_train_rbm)
@@ -94,7 +95,8 @@ def _add_train_rbm_arguments(parser):
     data.add_argument(
         "--scale", choices=("auto", "none", "max"), default="auto",
         help="auto: divide by the data maximum if it exceeds 1 (255 for "
-        "MNIST, 16 for the digits); max: always divide by the maximum; "
+        "most 8-bit images, 16 for the digits); max: always divide by the "
+        "maximum; "
         "none: use the values as stored, which must lie in [0, 1] "
         "(default: %(default)s)",
     )
@@ -127,7 +129,7 @@ def _add_train_rbm_arguments(parser):
                        help="momentum of the updates, in [0, 1) (default: %(default)s)")
     model.add_argument("--weight-decay", type=_nonnegative_float, default=1e-4,
                        help="L2 penalty on the weights (default: %(default)s)")
-    model.add_argument("--seed", type=int, default=0,
+    model.add_argument("--seed", type=_nonnegative_int, default=0,
                        help="seed for training, sampling and AIS (default: %(default)s)")
     model.add_argument("--n-threads", type=_positive_int,
                        help="threads for the compiled kernels (default: "
@@ -189,7 +191,8 @@ def _run_train_rbm(args):
 
 def _train(data, args, log):
     method = "PCD" if args.persistent else "CD"
-    log(f"training: {args.n_hidden} hidden units, {args.epochs} epochs of "
+    epochs = f"{args.epochs} epoch" + ("s" if args.epochs != 1 else "")
+    log(f"training: {args.n_hidden} hidden units, {epochs} of "
         f"{method}-{args.k}, backend {args.backend}")
     rbm = ebmfast.BernoulliRBM(
         n_hidden=args.n_hidden,
@@ -213,7 +216,9 @@ def _train(data, args, log):
         # fit raises this when the weights diverge, and its message names the
         # learning rate and momentum to lower.
         raise CommandError(str(exc)) from None
-    log(f"trained in {time.perf_counter() - start:.1f} s")
+    epochs_seconds = sum(entry["seconds"] for entry in rbm.history_)
+    log(f"trained in {time.perf_counter() - start:.1f} s ({epochs_seconds:.1f} s in "
+        "the epochs, the rest in the per-epoch metrics)")
     return rbm
 
 
@@ -387,6 +392,10 @@ def _ais_betas(text):
     # BernoulliRBM.log_partition needs the base model, the RBM and at least
     # one temperature between them.
     return _int_at_least(text, 3)
+
+
+def _nonnegative_int(text):
+    return _int_at_least(text, 0)
 
 
 def _int_at_least(text, minimum):

@@ -102,7 +102,7 @@ def resolve_dtype(array_like):
 
 
 def check_array(X, name, *, dtype=None, ndim=2, n_columns=None,
-                min_rows=1, value_range=None, copy=False):
+                min_rows=1, value_range=None, range_hint="", copy=False):
     """Validate an array and return it C-contiguous in a floating dtype.
 
     Parameters
@@ -122,6 +122,9 @@ def check_array(X, name, *, dtype=None, ndim=2, n_columns=None,
         Required minimum size of the first axis.
     value_range : tuple of (float, float), optional
         Closed interval every value must lie in.
+    range_hint : str
+        Sentence appended to the error for a value outside ``value_range``,
+        telling the caller how to fix the data.
     copy : bool
         Always return a new array, even when ``X`` already has the target
         layout. Without it the caller's array may be returned as is; callers
@@ -172,5 +175,6 @@ def check_array(X, name, *, dtype=None, ndim=2, n_columns=None,
             raise ValueError(
                 f"{name} must have values in [{low}, {high}], got "
                 f"{result[tuple(bad)]} at index {tuple(int(i) for i in bad)}."
+                + (f" {range_hint}" if range_hint else "")
             )
     return result

@@ -20,6 +20,8 @@ logger = logging.getLogger("ebmfast")
 
 _FILE_KIND = "ebmfast.BernoulliRBM"
 _FILE_VERSION = 1
+_UNIT_RANGE_HINT = ("Scale the data to [0, 1] first, for example X / 255 for "
+                    "8-bit images or X / X.max().")
 _FILE_ENTRIES = ("kind", "format_version", "settings", "weights", "visible_bias",
                  "hidden_bias")
 
@@ -262,7 +264,7 @@ class BernoulliRBM:
     def _check_data(self, X, name="X"):
         self._check_fitted()
         return check_array(X, name, dtype=self.dtype, n_columns=self.n_visible_,
-                           value_range=(0.0, 1.0))
+                           value_range=(0.0, 1.0), range_hint=_UNIT_RANGE_HINT)
 
     # -- training -----------------------------------------------------------
 
@@ -321,7 +323,7 @@ class BernoulliRBM:
         -------
         self : BernoulliRBM
         """
-        X = check_array(X, "X", value_range=(0.0, 1.0))
+        X = check_array(X, "X", value_range=(0.0, 1.0), range_hint=_UNIT_RANGE_HINT)
         self._initialise(X)
         if self.persistent:
             self._init_persistent_chains(X)
@@ -354,7 +356,7 @@ class BernoulliRBM:
         self : BernoulliRBM
         """
         if not hasattr(self, "weights_"):
-            X = check_array(X, "X", value_range=(0.0, 1.0))
+            X = check_array(X, "X", value_range=(0.0, 1.0), range_hint=_UNIT_RANGE_HINT)
             self._initialise(X)
         else:
             X = self._check_data(X)
@@ -585,7 +587,13 @@ class BernoulliRBM:
     # -- persistence ----------------------------------------------------------
 
     def save(self, path):
-        """Write the parameters and settings to an ``.npz`` file (no pickle)."""
+        """Write the model to an ``.npz`` file (no pickle).
+
+        The file holds the parameters, the constructor settings except
+        ``random_state``, and the persistent chains of PCD. It does not hold
+        the momentum velocities or the random streams, so training continued
+        after :meth:`load` restarts the momentum and draws new numbers.
+        """
         self._check_fitted()
         settings = {name: value for name, value in self.get_params().items()
                     if name != "random_state"}
@@ -599,6 +607,8 @@ class BernoulliRBM:
         }
         if self._data_visible_bias is not None:
             arrays["data_visible_bias"] = self._data_visible_bias
+        if self.persistent_hidden_ is not None:
+            arrays["persistent_hidden"] = self.persistent_hidden_
         np.savez(path, **arrays)
 
     @classmethod
@@ -639,11 +649,18 @@ class BernoulliRBM:
             arrays = {name: data[name] for name in
                       ("weights", "visible_bias", "hidden_bias")}
             data_bias = data["data_visible_bias"] if "data_visible_bias" in data.files else None
+            chains = data["persistent_hidden"] if "persistent_hidden" in data.files else None
         settings.update(kwargs)
         model = cls.from_params(arrays["weights"], arrays["visible_bias"],
                                 arrays["hidden_bias"], **settings)
         if data_bias is not None:
-            model._data_visible_bias = np.asarray(data_bias, dtype=np.float64)
+            model._data_visible_bias = check_array(
+                data_bias, "data_visible_bias", dtype=np.float64, ndim=1,
+                n_columns=model.n_visible_)
+        if chains is not None:
+            model.persistent_hidden_ = check_array(
+                chains, "persistent_hidden", dtype=model.dtype,
+                n_columns=model.n_hidden, value_range=(0.0, 1.0), copy=True)
         return model
 
 

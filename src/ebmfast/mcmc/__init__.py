@@ -1,0 +1,35 @@
+"""MCMC samplers over many chains at once.
+
+Targets are potentials U(x) = -log p(x) + const: the built-in
+:class:`Gaussian`, evaluated inside the compiled loops, or a
+:class:`CallablePotential` made of two batched Python functions.
+
+- :func:`rwm`: random-walk Metropolis with a per-dimension scale.
+- :func:`hmc`: HMC, leapfrog integrator, diagonal mass matrix.
+- :func:`mala` and :func:`ula`: Metropolis-adjusted and unadjusted Langevin.
+- :func:`langevin_hmc`: ULA steps for coarse exploration, then HMC.
+
+Each returns a :class:`SamplingResult`. :func:`init_state` and :func:`step`
+give the single transition, ``(state, streams) -> (new_state, info)``.
+"""
+
+from ._potentials import CallablePotential, Gaussian, Potential
+from ._reference import ChainState, StepInfo
+from ._result import SamplingResult
+from ._samplers import hmc, init_state, langevin_hmc, mala, rwm, step, ula
+
+__all__ = [
+    "CallablePotential",
+    "ChainState",
+    "Gaussian",
+    "Potential",
+    "SamplingResult",
+    "StepInfo",
+    "hmc",
+    "init_state",
+    "langevin_hmc",
+    "mala",
+    "rwm",
+    "step",
+    "ula",
+]

@@ -1,0 +1,407 @@
+"""Public samplers: random-walk Metropolis, HMC, MALA, ULA and Langevin-then-HMC.
+
+Each function validates its arguments, sets up one random stream per chain
+and runs either the compiled kernel (built-in potentials with
+``backend="fast"``) or the NumPy driver of ``_reference.py`` (Python
+callables, or ``backend="reference"``). With a callable and the fast
+backend, the driver draws its random numbers with compiled code.
+"""
+
+import numbers
+
+import numpy as np
+
+from .._random import ChainStreams, as_seed_sequence, check_random_state
+from .._validation import (check_array, check_backend, check_bool, check_int,
+                           check_n_threads, check_real)
+from . import _reference as reference
+from ._adaptation import mass_matrix_windows
+from ._potentials import Potential
+from ._result import SamplingResult
+
+__all__ = ["rwm", "hmc", "mala", "ula", "langevin_hmc", "init_state", "step"]
+
+_KERNEL_CODES = {"rwm": 0, "hmc": 1, "ula": 2}
+
+
+def _check_potential(potential):
+    if not isinstance(potential, Potential):
+        raise TypeError(
+            "potential must be an ebmfast.mcmc potential such as Gaussian(...) "
+            "or CallablePotential(energy, grad), got "
+            f"{type(potential).__name__}.")
+    return potential
+
+
+def _starting_points(potential, x0, n_chains, init, dtype, seed_sequence):
+    """Return x0 as a C-contiguous (n_chains, d) array, drawing it if needed."""
+    if x0 is not None:
+        if n_chains is not None:
+            raise ValueError("pass x0 or n_chains, not both.")
+        X = check_array(x0, "x0", dtype=dtype, n_columns=potential.dim, copy=True)
+        return X
+    if n_chains is None:
+        raise ValueError("x0 or n_chains is required.")
+    n_chains = check_int(n_chains, "n_chains", minimum=1)
+    rng = np.random.default_rng(seed_sequence.spawn(1)[0])
+    if init is None:
+        if potential.dim is None:
+            raise ValueError("the potential has no dim: pass x0, or give dim "
+                             "to CallablePotential.")
+        X = rng.uniform(-2.0, 2.0, size=(n_chains, potential.dim))
+    else:
+        X = init(rng, n_chains)
+    X = check_array(X, "init(rng, n_chains)", dtype=np.float64 if dtype is None else dtype,
+                    n_columns=potential.dim, copy=True)
+    if X.shape[0] != n_chains:
+        raise ValueError(f"init(rng, n_chains) must return {n_chains} rows, got "
+                         f"shape {X.shape}.")
+    return X
+
+
+def _per_chain(value, name, n_chains, *, positive=True):
+    """Broadcast a number or an (n_chains,) array of positive finite numbers."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        array = np.full(n_chains, float(array))
+    if array.shape != (n_chains,):
+        raise ValueError(f"{name} must be a number or have shape ({n_chains},), got "
+                         f"shape {array.shape}.")
+    bad = ~np.isfinite(array) | (array <= 0) if positive else ~np.isfinite(array)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be positive and finite, got {array[i]}"
+                         + (f" for chain {i}." if np.ndim(value) else "."))
+    return array
+
+
+def _per_dimension(value, name, n_chains, d, dtype):
+    """Return a (n_chains, d) array from a number, a (d,) or a (n_chains, d) array."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim <= 1:
+        array = np.broadcast_to(array, (d,))
+    array = np.ascontiguousarray(np.broadcast_to(array, (n_chains, d)), dtype=dtype)
+    if not (np.isfinite(array) & (array > 0)).all():
+        raise ValueError(f"{name} must contain positive finite numbers.")
+    return array.copy()
+
+
+def init_state(potential, x0):
+    """Evaluate the potential at ``x0`` and return a ``ChainState``.
+
+    Raises ValueError naming the first chain whose energy or gradient is
+    not finite.
+    """
+    _check_potential(potential)
+    X = check_array(x0, "x0", n_columns=potential.dim, copy=True)
+    energy, grad = potential._energy_grad(X)
+    grad = np.ascontiguousarray(grad, dtype=X.dtype)
+    finite = np.isfinite(energy) & np.isfinite(grad).all(axis=1)
+    if not finite.all():
+        i = int(np.argmin(finite))
+        raise ValueError(
+            f"the starting point of chain {i} has a non-finite energy or gradient "
+            f"(energy {energy[i]}); start it where the target density is positive.")
+    return reference.ChainState(X, np.ascontiguousarray(energy, dtype=np.float64), grad)
+
+
+def _energy_grad_function(potential, backend, n_threads):
+    """Return X -> (U, grad U) for the driver, compiled for built-in potentials."""
+    if backend == "fast" and potential.compiled_kind is not None:
+        from .. import _mcmc_fast
+
+        def evaluate(X):
+            theta = potential.compiled_parameters(X.dtype)
+            X = np.ascontiguousarray(X)
+            G = np.empty_like(X)
+            U = np.empty(X.shape[0])
+            threads = n_threads if X.size >= 32768 else 1
+            _mcmc_fast.potential_energy_grad(potential.compiled_kind, theta, X, G, U,
+                                             threads)
+            return U, G
+        return evaluate
+    return potential._energy_grad
+
+
+def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
+         step_size, n_leapfrog, inv_mass, scale, adapt_step_size, adapt_mass,
+         target_accept, max_energy_error, n_langevin, langevin_step_size,
+         random_state, backend, n_threads, dtype):
+    _check_potential(potential)
+    backend = check_backend(backend)
+    n_threads = check_n_threads(n_threads)
+    check_random_state(random_state)
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    n_warmup = check_int(n_warmup, "n_warmup", minimum=0)
+    thin = check_int(thin, "thin", minimum=1)
+    n_leapfrog = check_int(n_leapfrog, "n_leapfrog", minimum=1)
+    n_langevin = check_int(n_langevin, "n_langevin", minimum=0)
+    langevin_step_size = check_real(langevin_step_size, "langevin_step_size",
+                                    minimum=0.0, include_minimum=False)
+    target_accept = check_real(target_accept, "target_accept", minimum=0.0,
+                               maximum=1.0, include_minimum=False,
+                               include_maximum=False)
+    max_energy_error = check_real(max_energy_error, "max_energy_error",
+                                  minimum=0.0, include_minimum=False)
+    adapt_step_size = check_bool(adapt_step_size, "adapt_step_size")
+    adapt_mass = check_bool(adapt_mass, "adapt_mass")
+    if dtype is not None and np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}.")
+
+    seed_sequence = as_seed_sequence(random_state)
+    X = _starting_points(potential, x0, n_chains, init, dtype, seed_sequence)
+    n_chains, d = X.shape
+    streams = ChainStreams(seed_sequence, n_chains)
+    if step_size is None:
+        step_size = 2.38 / np.sqrt(d)
+    step = _per_chain(step_size, "step_size", n_chains)
+    inv_mass = _per_dimension(1.0 if inv_mass is None else inv_mass, "inv_mass",
+                              n_chains, d, X.dtype)
+    scale = _per_dimension(1.0 if scale is None else scale, "scale", 1, d, X.dtype)[0]
+    window_flags = mass_matrix_windows(n_warmup)
+    if not adapt_mass:
+        window_flags[:] = 0
+    state = init_state(potential, X)
+
+    if backend == "fast" and potential.compiled_kind is not None:
+        from .. import _mcmc_fast
+
+        X, G, U = state.position, state.grad, state.energy.copy()
+        samples = np.empty((n_chains, n_samples, d), dtype=X.dtype)
+        energies = np.empty((n_chains, n_samples))
+        stats = np.zeros((n_chains, 4))
+        _mcmc_fast.run_chains(
+            _KERNEL_CODES[sampler], potential.compiled_kind,
+            potential.compiled_parameters(X.dtype), X, G, U, streams.states, step,
+            inv_mass, scale, window_flags, n_leapfrog, n_langevin,
+            langevin_step_size, n_samples, thin, adapt_step_size, target_accept,
+            max_energy_error, samples, energies, stats, n_threads)
+        state = reference.ChainState(X, U, G)
+    else:
+        draws = (reference.CompiledDraws(streams, n_threads) if backend == "fast"
+                 else reference.ReferenceDraws(streams))
+        samples, energies, stats, step, inv_mass, state = reference.run(
+            sampler, state, _energy_grad_function(potential, backend, n_threads),
+            draws, step_size=step, inv_mass=inv_mass, scale=scale,
+            window_flags=window_flags, n_leapfrog=n_leapfrog,
+            n_langevin=n_langevin, langevin_step=langevin_step_size,
+            n_samples=n_samples, thin=thin, adapt_step=adapt_step_size,
+            target_accept=target_accept, max_energy_error=max_energy_error)
+
+    n_transitions = n_samples * thin
+    return SamplingResult(
+        samples=samples,
+        energies=energies,
+        acceptance_rate=stats[:, 0] / n_transitions,
+        mean_accept_prob=stats[:, 1] / n_transitions,
+        divergences=stats[:, 2].astype(np.int64),
+        warmup_divergences=stats[:, 3].astype(np.int64),
+        final_state=state,
+        step_size=np.asarray(step),
+        inv_mass=None if sampler == "rwm" else inv_mass,
+        sampler=sampler if n_langevin == 0 else "langevin_hmc",
+    )
+
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    potential : Potential
+        Target: ``Gaussian(...)`` (evaluated in compiled code) or
+        ``CallablePotential(energy, grad)``.
+    x0 : array_like of shape (n_chains, d), optional
+        Starting points. float32 input runs in float32.
+    n_chains : int, optional
+        Instead of x0: the number of chains, started by ``init``.
+    init : callable, optional
+        ``init(rng, n_chains) -> (n_chains, d)`` with a numpy Generator;
+        the default draws uniformly from [-2, 2]^d.
+    n_samples : int
+        Recorded draws per chain.
+    n_warmup : int
+        Adaptation iterations before the draws, not recorded.
+    thin : int
+        Keep every thin-th state after warmup.
+    random_state : None, int, SeedSequence or Generator
+        Chain i draws only from stream i, so a result depends on the seed
+        and the number of chains, not on n_threads.
+    backend : {"fast", "reference"}
+    n_threads : int, optional
+        OpenMP threads; None uses every thread OpenMP allows.
+    dtype : float32 or float64, optional
+        Dtype of the chains when x0 is not given (default float64).
+
+    Returns
+    -------
+    SamplingResult
+"""
+
+
+def rwm(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
+        n_warmup=1000, thin=1, step_size=None, scale=None, adapt_step_size=True,
+        target_accept=0.23, random_state=None, backend="fast", n_threads=None,
+        dtype=None):
+    """Sample with random-walk Metropolis: x' = x + step_size * scale * z, z ~ N(0, I).
+
+    step_size defaults to 2.38 / sqrt(d) and is adapted during warmup
+    towards ``target_accept``; ``scale`` (a number or shape (d,)) sets a
+    relative scale per dimension. A proposal with non-finite energy is a
+    divergence and is rejected.
+    """
+    return _run("rwm", potential, x0, n_chains=n_chains, init=init,
+                n_samples=n_samples, n_warmup=n_warmup, thin=thin,
+                step_size=step_size, n_leapfrog=1, inv_mass=None, scale=scale,
+                adapt_step_size=adapt_step_size, adapt_mass=False,
+                target_accept=target_accept, max_energy_error=1000.0,
+                n_langevin=0, langevin_step_size=1.0, random_state=random_state,
+                backend=backend, n_threads=n_threads, dtype=dtype)
+
+
+def hmc(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
+        n_warmup=1000, thin=1, step_size=0.1, n_leapfrog=10, inv_mass=None,
+        adapt_step_size=True, adapt_mass=True, target_accept=0.8,
+        max_energy_error=1000.0, random_state=None, backend="fast",
+        n_threads=None, dtype=None):
+    """Sample with HMC: leapfrog trajectories and a diagonal mass matrix.
+
+    Each transition draws p ~ N(0, M), makes ``n_leapfrog`` leapfrog steps
+    of size ``step_size`` and accepts with probability
+    min(1, exp(-(H' - H))), H = U + p^T M^-1 p / 2. During warmup the step
+    size follows dual averaging towards ``target_accept`` and, with
+    ``adapt_mass``, ``inv_mass`` (M^-1, a number, shape (d,) or
+    (n_chains, d)) becomes the regularised variance of the draws in Stan's
+    windows, per chain. A proposal with non-finite H or H' - H >
+    ``max_energy_error`` is a divergence: it is rejected and counted.
+    """
+    return _run("hmc", potential, x0, n_chains=n_chains, init=init,
+                n_samples=n_samples, n_warmup=n_warmup, thin=thin,
+                step_size=step_size, n_leapfrog=n_leapfrog, inv_mass=inv_mass,
+                scale=None, adapt_step_size=adapt_step_size, adapt_mass=adapt_mass,
+                target_accept=target_accept, max_energy_error=max_energy_error,
+                n_langevin=0, langevin_step_size=1.0, random_state=random_state,
+                backend=backend, n_threads=n_threads, dtype=dtype)
+
+
+def mala(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
+         n_warmup=1000, thin=1, step_size=0.1, inv_mass=None,
+         adapt_step_size=True, target_accept=0.57, max_energy_error=1000.0,
+         random_state=None, backend="fast", n_threads=None, dtype=None):
+    """Sample with MALA: x' = x - (step^2 / 2) M^-1 grad U(x) + step M^-1/2 z, then Metropolis.
+
+    This is HMC with one leapfrog step, whose acceptance probability equals
+    MALA's. The step size is adapted towards ``target_accept``; the mass
+    matrix stays as given.
+    """
+    result = _run("hmc", potential, x0, n_chains=n_chains, init=init,
+                  n_samples=n_samples, n_warmup=n_warmup, thin=thin,
+                  step_size=step_size, n_leapfrog=1, inv_mass=inv_mass, scale=None,
+                  adapt_step_size=adapt_step_size, adapt_mass=False,
+                  target_accept=target_accept, max_energy_error=max_energy_error,
+                  n_langevin=0, langevin_step_size=1.0, random_state=random_state,
+                  backend=backend, n_threads=n_threads, dtype=dtype)
+    result.sampler = "mala"
+    return result
+
+
+def ula(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
+        n_warmup=0, thin=1, step_size=0.05, inv_mass=None, random_state=None,
+        backend="fast", n_threads=None, dtype=None):
+    """Sample with the unadjusted Langevin algorithm (the MALA move, always accepted).
+
+    ULA is biased by O(step_size^2) and has no acceptance test, so nothing
+    is adapted; warmup iterations are only discarded. Only a non-finite
+    energy or gradient rejects a move, as a divergence.
+    """
+    return _run("ula", potential, x0, n_chains=n_chains, init=init,
+                n_samples=n_samples, n_warmup=n_warmup, thin=thin,
+                step_size=step_size, n_leapfrog=1, inv_mass=inv_mass, scale=None,
+                adapt_step_size=False, adapt_mass=False, target_accept=0.5,
+                max_energy_error=1000.0, n_langevin=0, langevin_step_size=1.0,
+                random_state=random_state, backend=backend, n_threads=n_threads,
+                dtype=dtype)
+
+
+def langevin_hmc(potential, x0=None, *, n_chains=None, init=None, n_langevin=100,
+                 langevin_step_size=0.05, n_samples=1000, n_warmup=1000, thin=1,
+                 step_size=0.1, n_leapfrog=10, inv_mass=None, adapt_step_size=True,
+                 adapt_mass=True, target_accept=0.8, max_energy_error=1000.0,
+                 random_state=None, backend="fast", n_threads=None, dtype=None):
+    """Sample with ``n_langevin`` ULA steps for coarse exploration, then HMC.
+
+    The ULA steps (size ``langevin_step_size``, not recorded) move chains
+    from a poor start towards the typical set cheaply; HMC with warmup, as
+    in :func:`hmc`, then removes the Langevin bias. The other parameters are
+    those of :func:`hmc`.
+    """
+    return _run("hmc", potential, x0, n_chains=n_chains, init=init,
+                n_samples=n_samples, n_warmup=n_warmup, thin=thin,
+                step_size=step_size, n_leapfrog=n_leapfrog, inv_mass=inv_mass,
+                scale=None, adapt_step_size=adapt_step_size, adapt_mass=adapt_mass,
+                target_accept=target_accept, max_energy_error=max_energy_error,
+                n_langevin=n_langevin, langevin_step_size=langevin_step_size,
+                random_state=random_state, backend=backend, n_threads=n_threads,
+                dtype=dtype)
+
+
+for _function in (rwm, hmc, mala, ula, langevin_hmc):
+    _function.__doc__ += _COMMON_DOC
+
+
+def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
+         inv_mass=None, scale=None, max_energy_error=1000.0, backend="fast",
+         n_threads=None):
+    """Make one transition of every chain: ``(state, streams) -> (new_state, info)``.
+
+    Parameters
+    ----------
+    sampler : {"rwm", "hmc", "mala", "ula"}
+    potential : Potential
+    state : ChainState
+        From :func:`init_state`; it is not modified.
+    streams : ebmfast._random.ChainStreams
+        One stream per chain, advanced in place.
+    step_size : float or ndarray of shape (n_chains,)
+
+    Returns
+    -------
+    new_state : ChainState
+    info : StepInfo
+        accept_prob, accepted and divergent per chain. The compiled kernel
+        reports accept_prob for every sampler.
+    """
+    _check_potential(potential)
+    backend = check_backend(backend)
+    n_threads = check_n_threads(n_threads)
+    if sampler not in ("rwm", "hmc", "mala", "ula"):
+        raise ValueError(f"sampler must be 'rwm', 'hmc', 'mala' or 'ula', got {sampler!r}.")
+    if sampler == "mala":
+        sampler, n_leapfrog = "hmc", 1
+    n_leapfrog = check_int(n_leapfrog, "n_leapfrog", minimum=1)
+    X = state.position
+    n_chains, d = X.shape
+    step = _per_chain(step_size, "step_size", n_chains)
+    inv_mass = _per_dimension(1.0 if inv_mass is None else inv_mass, "inv_mass",
+                              n_chains, d, X.dtype)
+    scale = _per_dimension(1.0 if scale is None else scale, "scale", 1, d, X.dtype)[0]
+    if backend == "fast" and potential.compiled_kind is not None:
+        from .. import _mcmc_fast
+
+        X = X.copy()
+        G = np.ascontiguousarray(state.grad, dtype=X.dtype).copy()
+        U = np.array(state.energy, dtype=np.float64)
+        samples = np.empty((n_chains, 1, d), dtype=X.dtype)
+        energies = np.empty((n_chains, 1))
+        stats = np.zeros((n_chains, 4))
+        _mcmc_fast.run_chains(
+            _KERNEL_CODES[sampler], potential.compiled_kind,
+            potential.compiled_parameters(X.dtype), X, G, U, streams.states, step,
+            inv_mass, scale, np.zeros(0, dtype=np.int8), n_leapfrog, 0, 1.0, 1, 1,
+            False, 0.5, max_energy_error, samples, energies, stats, n_threads)
+        info = reference.StepInfo(stats[:, 1], stats[:, 0] > 0, stats[:, 2] > 0)
+        return reference.ChainState(X, U, G), info
+    draws = (reference.CompiledDraws(streams, n_threads) if backend == "fast"
+             else reference.ReferenceDraws(streams))
+    return reference.transition(sampler, state,
+                                _energy_grad_function(potential, backend, n_threads),
+                                draws, step, inv_mass, scale, n_leapfrog,
+                                max_energy_error)

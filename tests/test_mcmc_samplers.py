@@ -1,0 +1,288 @@
+"""Samplers against known distributions, and their error handling."""
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from ebmfast.diagnostics import ess
+from ebmfast.mcmc import (CallablePotential, Gaussian, hmc, init_state, langevin_hmc,
+                          mala, rwm, ula)
+
+
+def correlated_2d():
+    return Gaussian([1.0, -2.0], cov=[[1.0, 0.8], [0.8, 2.0]])
+
+
+def gaussian_50d():
+    rng = np.random.default_rng(11)
+    A = rng.normal(size=(50, 50)) / np.sqrt(50)
+    return Gaussian(rng.normal(size=50), cov=A @ A.T + 0.5 * np.eye(50))
+
+
+def assert_within_mc_error(values, expected, name, z=4.5):
+    """values: (n_chains, n_draws, k); each column's mean must match within z MCSE."""
+    means = values.mean(axis=(0, 1))
+    sds = values.std(axis=(0, 1))
+    n_eff = np.atleast_1d(ess(values, method="mean"))
+    mcse = sds / np.sqrt(n_eff)
+    error = np.abs(means - expected) / mcse
+    worst = int(np.argmax(error))
+    assert error[worst] < z, (f"{name}[{worst}]: {means[worst]} vs {expected[worst]}, "
+                              f"{error[worst]:.1f} MCSE, ESS {n_eff[worst]:.0f}")
+
+
+def check_moments(result, potential):
+    draws = result.samples.astype(np.float64)
+    d = draws.shape[-1]
+    assert_within_mc_error(draws, potential.mean, "mean")
+    centred = draws - potential.mean
+    assert_within_mc_error(centred**2, np.diag(potential.cov), "variance")
+    i, j = np.triu_indices(d, 1)
+    pairs = slice(0, 60)
+    products = centred[..., i[pairs]] * centred[..., j[pairs]]
+    assert_within_mc_error(products, potential.cov[i[pairs], j[pairs]], "covariance")
+
+
+@pytest.mark.parametrize("sampler", [hmc, mala, rwm, langevin_hmc])
+def test_correlated_2d_moments(sampler):
+    potential = correlated_2d()
+    result = sampler(potential, n_chains=40, n_samples=1000, n_warmup=500,
+                     random_state=1)
+    assert result.samples.shape == (40, 1000, 2)
+    check_moments(result, potential)
+    assert result.divergences.sum() == 0
+
+
+def test_gaussian_50d_moments_hmc():
+    potential = gaussian_50d()
+    result = hmc(potential, n_chains=20, n_samples=500, n_warmup=500, random_state=2)
+    check_moments(result, potential)
+
+
+def test_gaussian_50d_moments_float32():
+    potential = gaussian_50d()
+    result = hmc(potential, n_chains=20, n_samples=500, n_warmup=500, random_state=3,
+                 dtype=np.float32)
+    assert result.samples.dtype == np.float32
+    check_moments(result, potential)
+
+
+def test_mixture_weights():
+    # 0.3 N(-1.5, 1) + 0.7 N(1.5, 1): the modes overlap, so chains cross.
+    weights, centres = np.array([0.3, 0.7]), np.array([-1.5, 1.5])
+
+    def log_components(X):
+        return np.log(weights) - 0.5 * (X - centres) ** 2
+
+    def energy(X):
+        return -special.logsumexp(log_components(X), axis=1)
+
+    def grad(X):
+        responsibility = special.softmax(log_components(X), axis=1)
+        return (responsibility * (X - centres)).sum(axis=1, keepdims=True)
+
+    potential = CallablePotential(energy, grad, dim=1)
+    result = hmc(potential, n_chains=200, n_samples=400, n_warmup=200,
+                 n_leapfrog=4, random_state=4)
+    positive = (result.samples[..., 0] > 0).astype(float)
+    expected = (weights * stats.norm.sf(0, centres)).sum()
+    n_eff = ess(positive, method="mean")
+    mcse = np.sqrt(expected * (1 - expected) / n_eff)
+    assert abs(positive.mean() - expected) < 4.5 * mcse
+
+
+@pytest.mark.parametrize("sampler,target,kwargs", [
+    (hmc, 0.8, {"adapt_mass": False}),
+    (mala, 0.57, {}),
+    (rwm, 0.23, {}),
+])
+def test_acceptance_near_target(sampler, target, kwargs):
+    potential = Gaussian(np.zeros(10), cov=np.linspace(0.5, 3.0, 10))
+    result = sampler(potential, n_chains=50, n_samples=500, n_warmup=1000,
+                     random_state=5, **kwargs)
+    assert abs(result.acceptance_rate.mean() - target) < 0.06
+    assert result.step_size.shape == (50,)
+
+
+def test_acceptance_with_mass_windows():
+    # NOTE: after the last window only 50 iterations adapt the step size, and
+    # the averaged step is smaller than the one reaching the target, so the
+    # realised acceptance is higher than 0.8 in low dimension.
+    potential = Gaussian(np.zeros(10), cov=np.linspace(0.5, 3.0, 10))
+    result = hmc(potential, n_chains=50, n_samples=300, n_warmup=1000, random_state=5)
+    assert 0.75 < result.acceptance_rate.mean() < 0.97
+    np.testing.assert_allclose(result.inv_mass.mean(axis=0), np.linspace(0.5, 3.0, 10),
+                               rtol=0.25)
+
+
+def two_sample_pvalues(A, B, potential):
+    """KS p-values of the two coordinates, their sum and the energy."""
+    projections = [lambda X: X[:, 0], lambda X: X[:, 1], lambda X: X.sum(axis=1),
+                   lambda X: potential.energy(X)]
+    return [stats.ks_2samp(f(A), f(B)).pvalue for f in projections]
+
+
+def test_stationarity_from_exact_draws():
+    potential = correlated_2d()
+    rng = np.random.default_rng(6)
+    start = potential.sample(4000, rng)
+    fresh = potential.sample(4000, rng)
+    runs = {
+        "hmc": hmc(potential, start, n_samples=1, n_warmup=0, thin=10, step_size=0.5,
+                   n_leapfrog=5, adapt_step_size=False, adapt_mass=False, random_state=7),
+        "mala": mala(potential, start, n_samples=1, n_warmup=0, thin=10, step_size=0.9,
+                     adapt_step_size=False, random_state=8),
+        "rwm": rwm(potential, start, n_samples=1, n_warmup=0, thin=10, step_size=1.5,
+                   adapt_step_size=False, random_state=9),
+    }
+    for name, result in runs.items():
+        end = result.samples[:, -1]
+        assert min(two_sample_pvalues(end, fresh, potential)) > 1e-3 / 4, name
+    # Power: unadjusted Langevin with a large step leaves the target, and the
+    # same test detects it.
+    biased = ula(potential, start, n_samples=1, thin=10, step_size=0.9, random_state=10)
+    assert min(two_sample_pvalues(biased.samples[:, -1], fresh, potential)) < 1e-6
+
+
+@pytest.mark.parametrize("sampler", [hmc, rwm, langevin_hmc])
+def test_threads_do_not_change_chains(sampler):
+    potential = gaussian_50d()
+    runs = [sampler(potential, n_chains=9, n_samples=50, n_warmup=100, random_state=12,
+                    n_threads=n_threads) for n_threads in (1, 2)]
+    assert np.array_equal(runs[0].samples, runs[1].samples)
+    assert np.array_equal(runs[0].step_size, runs[1].step_size)
+
+
+def test_chain_independent_of_other_chains():
+    potential = correlated_2d()
+    x0 = np.random.default_rng(0).normal(size=(6, 2))
+    many = hmc(potential, x0, n_samples=20, n_warmup=50, random_state=13)
+    few = hmc(potential, x0[:3], n_samples=20, n_warmup=50, random_state=13)
+    assert np.array_equal(many.samples[:3], few.samples)
+
+
+def test_thin_and_continuation():
+    potential = correlated_2d()
+    first = hmc(potential, n_chains=4, n_samples=10, n_warmup=100, thin=3, random_state=14)
+    assert first.samples.shape == (4, 10, 2)
+    np.testing.assert_array_equal(first.samples[:, -1], first.final_state.position)
+    more = hmc(potential, first.final_state.position, n_samples=5, n_warmup=0,
+               step_size=first.step_size, inv_mass=first.inv_mass, random_state=15)
+    np.testing.assert_array_equal(more.step_size, first.step_size)
+
+
+def test_reference_backend_agrees_in_distribution():
+    potential = correlated_2d()
+    result = hmc(potential, n_chains=10, n_samples=300, n_warmup=200, random_state=16,
+                 backend="reference")
+    check_moments(result, potential)
+
+
+# --- divergences and invalid input -------------------------------------------
+
+def walled_potential(value):
+    """Standard normal energy, replaced by ``value`` where x[0] > 1."""
+    def energy(X):
+        return np.where(X[:, 0] > 1.0, value, 0.5 * (X**2).sum(axis=1))
+
+    def grad(X):
+        return X.copy()
+
+    return CallablePotential(energy, grad, dim=2)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("sampler", [hmc, mala, rwm, ula])
+def test_nonfinite_energy_is_counted_divergence(sampler, value):
+    result = sampler(walled_potential(value), np.zeros((10, 2)), n_samples=60,
+                     n_warmup=0, step_size=0.8, random_state=17)
+    assert np.isfinite(result.samples).all()
+    assert (result.samples[..., 0] <= 1.0).all()
+    assert result.divergences.sum() > 0
+
+
+def test_nan_gradient_never_enters_state():
+    gradient_nan = CallablePotential(lambda X: 0.5 * (X**2).sum(axis=1),
+                                     lambda X: np.where(X > 1.0, np.nan, X), dim=2)
+    result = hmc(gradient_nan, np.zeros((5, 2)), n_samples=100, n_warmup=0,
+                 step_size=0.5, random_state=18)
+    assert np.isfinite(result.final_state.grad).all()
+    assert result.divergences.sum() > 0
+
+
+def test_large_energy_error_is_divergence():
+    # Leapfrog on N(0, 1e-4 I) with step 1 is violently unstable.
+    potential = Gaussian(np.zeros(3), cov=1e-4)
+    result = hmc(potential, np.zeros((4, 3)), n_samples=20, n_warmup=0, step_size=1.0,
+                 adapt_step_size=False, random_state=19)
+    assert result.divergences.sum() == 4 * 20
+    assert (result.samples == 0).all()
+
+
+def test_nonfinite_start_names_chain():
+    x0 = np.zeros((4, 2))
+    x0[2, 0] = 5.0
+    with pytest.raises(ValueError, match="chain 2"):
+        hmc(walled_potential(np.inf), x0, n_samples=5)
+
+
+@pytest.mark.parametrize("returned,message", [
+    (lambda X: np.zeros(X.shape[0] + 1), r"energy\(X\) must return an array of shape \(3,\)"),
+    (lambda X: np.zeros((X.shape[0], 1)), r"got shape \(3, 1\)"),
+    (lambda X: 0.0, r"got shape \(\)"),
+])
+def test_wrong_energy_shape(returned, message):
+    potential = CallablePotential(returned, lambda X: X, dim=2)
+    with pytest.raises(ValueError, match=message):
+        hmc(potential, np.zeros((3, 2)), n_samples=5)
+
+
+def test_wrong_grad_shape_and_dtype():
+    bad_shape = CallablePotential(lambda X: X[:, 0], lambda X: X[:, :1], dim=2)
+    with pytest.raises(ValueError, match=r"grad\(X\) must return an array of shape \(3, 2\)"):
+        mala(bad_shape, np.zeros((3, 2)), n_samples=5)
+    bad_dtype = CallablePotential(lambda X: X[:, 0], lambda X: X.astype(complex), dim=2)
+    with pytest.raises(TypeError, match="grad\\(X\\) must return real numbers.*complex"):
+        mala(bad_dtype, np.zeros((3, 2)), n_samples=5)
+
+
+@pytest.mark.parametrize("step_size", [0.0, -0.1, np.nan, [0.1, 0.0, 0.1]])
+def test_invalid_step_size(step_size):
+    with pytest.raises(ValueError, match="step_size must be positive"):
+        hmc(correlated_2d(), np.zeros((3, 2)), step_size=step_size, n_samples=5)
+
+
+def test_zero_leapfrog_steps():
+    with pytest.raises(ValueError, match="n_leapfrog must be >= 1, got 0"):
+        hmc(correlated_2d(), np.zeros((3, 2)), n_leapfrog=0, n_samples=5)
+
+
+def test_invalid_arguments():
+    potential = correlated_2d()
+    with pytest.raises(ValueError, match="x0 must have 2 columns"):
+        hmc(potential, np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="x0 or n_chains"):
+        hmc(potential)
+    with pytest.raises(TypeError, match="potential must be"):
+        hmc(lambda X: X, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="target_accept must be <"):
+        hmc(potential, np.zeros((3, 2)), target_accept=1.0)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        rwm(potential, np.zeros((3, 2)), backend="gpu")
+
+
+def test_init_state_reports_energy():
+    state = init_state(correlated_2d(), np.array([[1.0, -2.0]]))
+    assert state.energy[0] == 0.0
+
+
+def test_to_arviz_or_import_error():
+    result = rwm(correlated_2d(), n_chains=2, n_samples=10, n_warmup=10, random_state=0)
+    try:
+        import arviz  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install arviz"):
+            result.to_arviz()
+    else:
+        data = result.to_arviz()
+        assert "posterior" in data.groups() if hasattr(data, "groups") else data
