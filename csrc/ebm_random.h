@@ -41,4 +41,9 @@ static inline uint64_t ebm_next_uint64(uint64_t *state)
 void ebm_sample_bernoulli_f(uint64_t *stream, const float *prob, float *out, ptrdiff_t n);
 void ebm_sample_bernoulli_d(uint64_t *stream, const double *prob, double *out, ptrdiff_t n);
 
+/* The same for 4 consecutive rows of length n (row r from streams + 4 r),
+ * with results identical to 4 one-row calls. */
+void ebm_sample_bernoulli_group_f(uint64_t *streams, const float *prob, float *out, ptrdiff_t n);
+void ebm_sample_bernoulli_group_d(uint64_t *streams, const double *prob, double *out, ptrdiff_t n);
+
 #endif

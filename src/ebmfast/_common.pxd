@@ -18,6 +18,8 @@ cdef extern from "ebm_random.h" nogil:
     uint64_t ebm_next_uint64(uint64_t *stream)
     void ebm_sample_bernoulli_f(uint64_t *stream, const float *prob, float *out, Py_ssize_t n)
     void ebm_sample_bernoulli_d(uint64_t *stream, const double *prob, double *out, Py_ssize_t n)
+    void ebm_sample_bernoulli_group_f(uint64_t *streams, const float *prob, float *out, Py_ssize_t n)
+    void ebm_sample_bernoulli_group_d(uint64_t *streams, const double *prob, double *out, Py_ssize_t n)
 
 cdef extern from "ebm_math.h" nogil:
     float ebm_logistic_f(float x)
@@ -64,6 +66,15 @@ cdef inline void sample_bernoulli_row(uint64_t *stream, const floating *prob,
         ebm_sample_bernoulli_f(stream, prob, out, n)
     else:
         ebm_sample_bernoulli_d(stream, prob, out, n)
+
+
+cdef inline void sample_bernoulli_group(uint64_t *streams, const floating *prob,
+                                        floating *out, Py_ssize_t n) noexcept nogil:
+    """sample_bernoulli_row for 4 consecutive rows of length n, in lockstep."""
+    if floating is float:
+        ebm_sample_bernoulli_group_f(streams, prob, out, n)
+    else:
+        ebm_sample_bernoulli_group_d(streams, prob, out, n)
 
 
 cdef inline int threads_for(Py_ssize_t work, int n_threads) noexcept nogil:

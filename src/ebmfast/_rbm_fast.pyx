@@ -16,7 +16,7 @@ from libc.stdint cimport uint64_t, int64_t
 from libc.string cimport memcpy
 
 from ._common cimport (
-    floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row,
+    floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row, sample_bernoulli_group,
     threads_for, ebm_softplus_d, EBM_STREAM_WORDS,
 )
 
@@ -51,27 +51,42 @@ cdef void sample_rows(const floating *prob, floating *state,
                                  state + i * n_cols, n_cols)
 
 
+cdef void logistic_sample_group(floating *pre, const floating *bias,
+                                floating *state, uint64_t *streams,
+                                Py_ssize_t first, Py_ssize_t n_rows,
+                                Py_ssize_t n_cols) noexcept nogil:
+    """Logistic then Bernoulli draws for rows first .. first + 3, or for the
+    rows left when fewer than 4 remain."""
+    cdef Py_ssize_t i, last = min(first + 4, n_rows)
+    for i in range(first, last):
+        logistic_bias(pre + i * n_cols, bias, pre + i * n_cols, n_cols)
+    if last - first == 4:
+        sample_bernoulli_group(streams + first * EBM_STREAM_WORDS, pre + first * n_cols,
+                               state + first * n_cols, n_cols)
+    else:
+        for i in range(first, last):
+            sample_bernoulli_row(streams + i * EBM_STREAM_WORDS, pre + i * n_cols,
+                                 state + i * n_cols, n_cols)
+
+
 cdef void logistic_sample_rows(floating *pre, const floating *bias,
                                floating *state, uint64_t *streams,
                                Py_ssize_t n_rows, Py_ssize_t n_cols,
                                int n_threads) noexcept nogil:
     """pre = logistic(pre + bias), then, if state is not NULL, a Bernoulli
-    draw of each row into state while the row is still in cache."""
-    cdef Py_ssize_t i
+    draw of each row into state while the row is still in cache. Rows go in
+    groups of 4 whose streams advance in lockstep."""
+    cdef Py_ssize_t group, n_groups = (n_rows + 3) // 4
     if state == NULL:
         logistic_rows(pre, bias, n_rows, n_cols, n_threads)
         return
     cdef int nt = threads_for(n_rows * n_cols, n_threads)
     if nt == 1:
-        for i in range(n_rows):
-            logistic_bias(pre + i * n_cols, bias, pre + i * n_cols, n_cols)
-            sample_bernoulli_row(streams + i * EBM_STREAM_WORDS, pre + i * n_cols,
-                                 state + i * n_cols, n_cols)
+        for group in range(n_groups):
+            logistic_sample_group(pre, bias, state, streams, 4 * group, n_rows, n_cols)
     else:
-        for i in prange(n_rows, schedule="static", num_threads=nt):
-            logistic_bias(pre + i * n_cols, bias, pre + i * n_cols, n_cols)
-            sample_bernoulli_row(streams + i * EBM_STREAM_WORDS, pre + i * n_cols,
-                                 state + i * n_cols, n_cols)
+        for group in prange(n_groups, schedule="static", num_threads=nt):
+            logistic_sample_group(pre, bias, state, streams, 4 * group, n_rows, n_cols)
 
 
 cdef void hidden_layer(const floating *V, const floating *W, const floating *c,
