@@ -161,3 +161,40 @@ def test_too_few_streams_rejected(model):
     W, b, c, V = model
     with pytest.raises(ValueError, match="one random stream per row"):
         ops.sample_bernoulli(V, ChainStreams(np.random.SeedSequence(0), 2), "fast", 1)
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["cd", "pcd"])
+def test_training_independent_of_threads(persistent):
+    # Large enough that the blocked loops run on several threads.
+    rng = np.random.default_rng(6)
+    W, b, c = random_rbm_params(rng, 300, 200, scale=0.05, dtype=np.float32)
+    X = binary(rng, (512, 300), np.float32)
+    order = rng.permutation(512).astype(np.int64)
+    H0 = binary(rng, (150, 200), np.float32) if persistent else None
+    results = []
+    for n_threads in (1, 2):
+        params = [W.copy(), b.copy(), c.copy()]
+        velocities = [np.zeros_like(p) for p in params]
+        hidden = None if H0 is None else H0.copy()
+        streams = ChainStreams(np.random.SeedSequence(3), 150 if persistent else 128)
+        ops.train_epoch(X, order, 128, params, velocities, streams, k=2,
+                        learning_rate=0.05, momentum=0.5, weight_decay=1e-4,
+                        persistent_hidden=hidden, backend="fast", n_threads=n_threads)
+        results.append(params + ([hidden] if persistent else []))
+    for one, two in zip(*results, strict=True):
+        assert np.array_equal(one, two)
+
+
+def test_blas_threads_restored():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                if pool["user_api"] == "blas"]
+
+    rng = np.random.default_rng(0)
+    W, b, c = random_rbm_params(rng, 100, 80, dtype=np.float32)
+    V = binary(rng, (64, 100), np.float32)
+    before = blas_threads()
+    ops.gibbs(V, W, b, c, ChainStreams(np.random.SeedSequence(0), 64), 2, "fast", 2)
+    assert blas_threads() == before

@@ -9,6 +9,9 @@ ctypedef fused floating:
     float
     double
 
+cdef extern from "ebm_blas_threads.h":
+    int ebm_blas_set_threads(const void *blas_function, int n_threads)
+
 cdef extern from "ebm_openmp.h" nogil:
     int ebm_openmp_enabled()
     int ebm_max_threads()
@@ -75,6 +78,17 @@ cdef inline void sample_bernoulli_group(uint64_t *streams, const floating *prob,
         ebm_sample_bernoulli_group_f(streams, prob, out, n)
     else:
         ebm_sample_bernoulli_group_d(streams, prob, out, n)
+
+
+cdef inline int blas_single_thread():
+    """Make scipy's BLAS single-threaded; return the previous thread count,
+    or -1 if the BLAS offers no control (then nothing changed)."""
+    return ebm_blas_set_threads(<const void *> sgemm, 1)
+
+
+cdef inline void blas_restore_threads(int previous):
+    if previous > 0:
+        ebm_blas_set_threads(<const void *> sgemm, previous)
 
 
 cdef inline int threads_for(Py_ssize_t work, int n_threads) noexcept nogil:

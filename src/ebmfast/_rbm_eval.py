@@ -100,7 +100,7 @@ def ais_reference(V, W, b, c, base_bias, betas, streams, log_w):
 
 
 def ais_log_partition(W, b, c, *, n_runs, n_betas, base_visible_bias, streams,
-                      backend):
+                      backend, n_threads=1):
     """Estimate log Z by annealed importance sampling.
 
     The path runs from a base model with visible biases ``base_visible_bias``
@@ -137,7 +137,7 @@ def ais_log_partition(W, b, c, *, n_runs, n_betas, base_visible_bias, streams,
 
         ais_anneal(V, W, b, c, base, betas, streams.states, log_w,
                    np.empty((n_runs, n_hidden)), np.empty((n_runs, n_hidden)),
-                   np.empty((n_runs, n_visible)))
+                   np.empty((n_runs, n_visible)), n_threads)
 
     log_z_base = softplus(base).sum() + n_hidden * np.log(2.0)
     peak = log_w.max()

@@ -17,7 +17,8 @@ from libc.string cimport memcpy
 
 from ._common cimport (
     floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row, sample_bernoulli_group,
-    threads_for, ebm_softplus_d, EBM_STREAM_WORDS,
+    threads_for, ebm_softplus_d, EBM_STREAM_WORDS, blas_single_thread,
+    blas_restore_threads,
 )
 
 
@@ -111,13 +112,30 @@ cdef void visible_layer(const floating *H, const floating *W, const floating *b,
     logistic_sample_rows(out, b, sample, streams, n_rows, n_visible, n_threads)
 
 
-# NOTE: in loops that alternate BLAS products with row passes, the row passes
-# run on the calling thread. OpenBLAS's idle threads keep spinning after each
-# product, and OpenMP threads started between products competed with them for
-# the 2 cores of the benchmark machine: Gibbs sampling at 1,000 chains of
-# 784 x 500 ran at 45k chain-sweeps/s with 2 OpenMP threads and 83k with 1.
-# Running both phases in one thread pool needs control over BLAS threads.
-DEF ROW_THREADS_IN_LOOPS = 1
+# The Gibbs and training loops split their rows (chains or minibatch rows)
+# into blocks and give each OpenMP thread whole blocks, each running its own
+# single-threaded BLAS products and row passes. Letting OpenBLAS run its own
+# threads instead, with OpenMP row passes between products, was slower: its
+# idle threads spin between products and competed with the OpenMP threads
+# (measured on 2 cores at 1,000 chains of 784 x 500). The block size depends
+# only on the number of rows, so results never depend on the thread count.
+
+cdef inline Py_ssize_t block_size(Py_ssize_t n_rows) noexcept nogil:
+    """Rows per block: an eighth of the rows, at least 16."""
+    cdef Py_ssize_t size = (n_rows + 7) // 8
+    return size if size > 16 else 16
+
+
+cdef inline Py_ssize_t block_count(Py_ssize_t n_rows, Py_ssize_t size) noexcept nogil:
+    return (n_rows + size - 1) // size
+
+
+cdef int loop_threads(Py_ssize_t work, int n_threads, int blas_previous) noexcept nogil:
+    """Threads for a blocked loop: one when the BLAS threads could not be
+    limited (its own threads then run each product) or the work is small."""
+    if blas_previous < 0:
+        return 1
+    return threads_for(work // 64, n_threads)
 
 
 cdef check_streams(uint64_t[:, ::1] streams, Py_ssize_t n_rows):
@@ -154,31 +172,59 @@ def sample_bernoulli(const floating[:, ::1] P, uint64_t[:, ::1] streams,
                     n_threads)
 
 
+cdef void gibbs_block(floating *V, const floating *W, const floating *b,
+                      const floating *c, uint64_t *streams, int n_steps,
+                      floating *Pv, floating *H, floating *Ph, Py_ssize_t first,
+                      Py_ssize_t n_rows, Py_ssize_t size, int n_visible,
+                      int n_hidden) noexcept nogil:
+    """Gibbs sweeps for the rows first .. first + size - 1."""
+    cdef Py_ssize_t rows = min(size, n_rows - first)
+    cdef int step
+    for step in range(n_steps):
+        hidden_layer(V + first * n_visible, W, c, Ph + first * n_hidden, rows,
+                     n_visible, n_hidden, 1, H + first * n_hidden,
+                     streams + first * EBM_STREAM_WORDS)
+        visible_layer(H + first * n_hidden, W, b, Pv + first * n_visible, rows,
+                      n_visible, n_hidden, 1, V + first * n_visible,
+                      streams + first * EBM_STREAM_WORDS)
+
+
 def gibbs(floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
           const floating[::1] c, uint64_t[:, ::1] streams, int n_steps,
           floating[:, ::1] Pv, floating[:, ::1] H, floating[:, ::1] Ph,
           int n_threads):
     """Run n_steps sweeps v -> h -> v in place on V; Pv gets the last p(v | h)."""
-    cdef Py_ssize_t n = V.shape[0]
-    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], step
-    cdef int nt = min(n_threads, ROW_THREADS_IN_LOOPS)
+    cdef Py_ssize_t n = V.shape[0], size = block_size(n), n_blocks, blk
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], nt
     check_streams(streams, n)
-    with nogil:
-        for step in range(n_steps):
-            hidden_layer(&V[0, 0], &W[0, 0], &c[0], &Ph[0, 0], n,
-                         n_visible, n_hidden, nt, &H[0, 0], &streams[0, 0])
-            visible_layer(&H[0, 0], &W[0, 0], &b[0], &Pv[0, 0], n,
-                          n_visible, n_hidden, nt, &V[0, 0], &streams[0, 0])
+    n_blocks = block_count(n, size)
+    blas_previous = blas_single_thread()
+    nt = loop_threads(n * n_visible * n_hidden, n_threads, blas_previous)
+    try:
+        with nogil:
+            if nt == 1:
+                for blk in range(n_blocks):
+                    gibbs_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &streams[0, 0],
+                                n_steps, &Pv[0, 0], &H[0, 0], &Ph[0, 0], blk * size,
+                                n, size, n_visible, n_hidden)
+            else:
+                for blk in prange(n_blocks, schedule="static", num_threads=nt):
+                    gibbs_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &streams[0, 0],
+                                n_steps, &Pv[0, 0], &H[0, 0], &Ph[0, 0], blk * size,
+                                n, size, n_visible, n_hidden)
+    finally:
+        blas_restore_threads(blas_previous)
 
 
 cdef void column_mean_difference(const floating *A, Py_ssize_t n_a,
                                  const floating *B, Py_ssize_t n_b,
-                                 Py_ssize_t n_cols, floating momentum,
-                                 floating learning_rate, floating *velocity,
-                                 floating *param) noexcept nogil:
+                                 Py_ssize_t n_cols, Py_ssize_t row_stride,
+                                 floating momentum, floating learning_rate,
+                                 floating *velocity, floating *param) noexcept nogil:
     """velocity = momentum velocity + lr (mean(A) - mean(B)); param += velocity.
 
-    The column means are accumulated row by row, in memory order.
+    A and B have n_cols columns spaced row_stride apart; the column means are
+    accumulated row by row, in memory order.
     """
     cdef Py_ssize_t i, j
     cdef floating scale_a = learning_rate / n_a, scale_b = learning_rate / n_b
@@ -186,12 +232,72 @@ cdef void column_mean_difference(const floating *A, Py_ssize_t n_a,
         velocity[j] = momentum * velocity[j]
     for i in range(n_a):
         for j in range(n_cols):
-            velocity[j] += scale_a * A[i * n_cols + j]
+            velocity[j] += scale_a * A[i * row_stride + j]
     for i in range(n_b):
         for j in range(n_cols):
-            velocity[j] -= scale_b * B[i * n_cols + j]
+            velocity[j] -= scale_b * B[i * row_stride + j]
     for j in range(n_cols):
         param[j] += velocity[j]
+
+
+cdef void positive_block(const floating *V0, const floating *W, const floating *c,
+                         floating *Ph0, floating *H, uint64_t *streams,
+                         Py_ssize_t first, Py_ssize_t n_rows, Py_ssize_t size,
+                         int n_visible, int n_hidden, bint sample) noexcept nogil:
+    """p(h | v) of data rows first .. first + size - 1; with ``sample`` (CD)
+    also the hidden states that start the negative chains."""
+    cdef Py_ssize_t rows = min(size, n_rows - first)
+    hidden_layer(V0 + first * n_visible, W, c, Ph0 + first * n_hidden, rows,
+                 n_visible, n_hidden, 1,
+                 H + first * n_hidden if sample else NULL,
+                 streams + first * EBM_STREAM_WORDS)
+
+
+cdef void negative_block(const floating *W, const floating *b, const floating *c,
+                         floating *H, floating *Pv, floating *Vk, floating *Phk,
+                         uint64_t *streams, int k, bint sample_last,
+                         Py_ssize_t first, Py_ssize_t n_rows, Py_ssize_t size,
+                         int n_visible, int n_hidden) noexcept nogil:
+    """k Gibbs sweeps h -> v -> h for chains first .. first + size - 1."""
+    cdef Py_ssize_t rows = min(size, n_rows - first)
+    cdef uint64_t *block_streams = streams + first * EBM_STREAM_WORDS
+    cdef int step
+    for step in range(k):
+        visible_layer(H + first * n_hidden, W, b, Pv + first * n_visible, rows,
+                      n_visible, n_hidden, 1, Vk + first * n_visible, block_streams)
+        hidden_layer(Vk + first * n_visible, W, c, Phk + first * n_hidden, rows,
+                     n_visible, n_hidden, 1,
+                     H + first * n_hidden if step < k - 1 or sample_last else NULL,
+                     block_streams)
+
+
+cdef void weight_block(const floating *V0, Py_ssize_t n_data,
+                       const floating *Ph0, const floating *Vk, Py_ssize_t n_model,
+                       const floating *Phk, floating *W, floating *b,
+                       floating *dW, floating *db, Py_ssize_t first,
+                       Py_ssize_t size, int n_visible, int n_hidden,
+                       floating learning_rate, floating momentum,
+                       floating weight_decay) noexcept nogil:
+    """Momentum update of the rows first .. first + size - 1 of W and of the
+    matching visible biases."""
+    cdef Py_ssize_t rows = min(size, n_visible - first), i
+    cdef floating *dW_rows = dW + first * n_hidden
+    cdef floating *W_rows = W + first * n_hidden
+    cdef floating decay = learning_rate * weight_decay
+
+    # dW = momentum dW + lr (V0^T Ph0 / n_data - Vk^T Phk / n_model), for the
+    # visible units of this block: the columns first .. of V0 and Vk.
+    gemm_rowmajor(c'T', c'N', <int> rows, n_hidden, <int> n_data,
+                  <floating> (learning_rate / n_data), V0 + first, n_visible,
+                  Ph0, n_hidden, momentum, dW_rows, n_hidden)
+    gemm_rowmajor(c'T', c'N', <int> rows, n_hidden, <int> n_model,
+                  <floating> (-learning_rate / n_model), Vk + first, n_visible,
+                  Phk, n_hidden, <floating> 1.0, dW_rows, n_hidden)
+    for i in range(rows * n_hidden):
+        dW_rows[i] -= decay * W_rows[i]
+        W_rows[i] += dW_rows[i]
+    column_mean_difference(V0 + first, n_data, Vk + first, n_model, rows, n_visible,
+                           momentum, learning_rate, db + first, b + first)
 
 
 cdef void cd_minibatch(
@@ -202,42 +308,54 @@ cdef void cd_minibatch(
     floating *Ph0, floating *Pv, floating *Vk, floating *Phk,
     uint64_t *streams, int k, int n_visible, int n_hidden,
     floating learning_rate, floating momentum, floating weight_decay,
-    int n_threads,
+    int nt,
 ) noexcept nogil:
-    """One CD-k or PCD-k update; mirrors ``_rbm_reference.cd_update``."""
-    cdef int step
-    cdef Py_ssize_t i, n_weights = <Py_ssize_t> n_visible * n_hidden
+    """One CD-k or PCD-k update; mirrors ``_rbm_reference.cd_update``.
+
+    The three phases each run over row blocks, on nt threads: the data rows,
+    the negative chains, then the visible units of the weight update.
+    """
+    cdef Py_ssize_t blk
+    cdef Py_ssize_t data_size = block_size(n_data), model_size = block_size(n_model)
+    cdef Py_ssize_t weight_size = block_size(n_visible)
+    cdef Py_ssize_t n_data_blocks = block_count(n_data, data_size)
+    cdef Py_ssize_t n_model_blocks = block_count(n_model, model_size)
+    cdef Py_ssize_t n_weight_blocks = block_count(n_visible, weight_size)
 
     # Positive phase: p(h | v) of the data; for CD the chains start from
     # hidden states drawn from it, for PCD from the persistent states in H.
-    if persistent:
-        hidden_layer(V0, W, c, Ph0, n_data, n_visible, n_hidden, n_threads)
+    if nt == 1:
+        for blk in range(n_data_blocks):
+            positive_block(V0, W, c, Ph0, H, streams, blk * data_size, n_data,
+                           data_size, n_visible, n_hidden, not persistent)
     else:
-        hidden_layer(V0, W, c, Ph0, n_data, n_visible, n_hidden, n_threads, H, streams)
+        for blk in prange(n_data_blocks, schedule="static", num_threads=nt):
+            positive_block(V0, W, c, Ph0, H, streams, blk * data_size, n_data,
+                           data_size, n_visible, n_hidden, not persistent)
 
-    # Negative phase: k Gibbs sweeps h -> v -> h.
-    for step in range(k):
-        visible_layer(H, W, b, Pv, n_model, n_visible, n_hidden, n_threads, Vk, streams)
-        if step < k - 1 or persistent:
-            hidden_layer(Vk, W, c, Phk, n_model, n_visible, n_hidden, n_threads, H, streams)
-        else:
-            hidden_layer(Vk, W, c, Phk, n_model, n_visible, n_hidden, n_threads)
+    # Negative phase: k Gibbs sweeps h -> v -> h per chain.
+    if nt == 1:
+        for blk in range(n_model_blocks):
+            negative_block(W, b, c, H, Pv, Vk, Phk, streams, k, persistent,
+                           blk * model_size, n_model, model_size, n_visible, n_hidden)
+    else:
+        for blk in prange(n_model_blocks, schedule="static", num_threads=nt):
+            negative_block(W, b, c, H, Pv, Vk, Phk, streams, k, persistent,
+                           blk * model_size, n_model, model_size, n_visible, n_hidden)
 
-    # Gradient step with momentum: two products accumulate into dW, then
-    # the weight decay and the parameter update in one pass.
-    gemm_rowmajor(c'T', c'N', n_visible, n_hidden, <int> n_data,
-                  <floating> (learning_rate / n_data), V0, n_visible,
-                  Ph0, n_hidden, momentum, dW, n_hidden)
-    gemm_rowmajor(c'T', c'N', n_visible, n_hidden, <int> n_model,
-                  <floating> (-learning_rate / n_model), Vk, n_visible,
-                  Phk, n_hidden, <floating> 1.0, dW, n_hidden)
-    cdef floating decay = learning_rate * weight_decay
-    for i in range(n_weights):
-        dW[i] -= decay * W[i]
-        W[i] += dW[i]
-    column_mean_difference(V0, n_data, Vk, n_model, n_visible, momentum,
-                           learning_rate, db, b)
-    column_mean_difference(Ph0, n_data, Phk, n_model, n_hidden, momentum,
+    # Gradient step with momentum, by blocks of visible units, then the
+    # hidden biases.
+    if nt == 1:
+        for blk in range(n_weight_blocks):
+            weight_block(V0, n_data, Ph0, Vk, n_model, Phk, W, b, dW, db,
+                         blk * weight_size, weight_size, n_visible, n_hidden,
+                         learning_rate, momentum, weight_decay)
+    else:
+        for blk in prange(n_weight_blocks, schedule="static", num_threads=nt):
+            weight_block(V0, n_data, Ph0, Vk, n_model, Phk, W, b, dW, db,
+                         blk * weight_size, weight_size, n_visible, n_hidden,
+                         learning_rate, momentum, weight_decay)
+    column_mean_difference(Ph0, n_data, Phk, n_model, n_hidden, n_hidden, momentum,
                            learning_rate, dc, c)
 
 
@@ -258,26 +376,31 @@ def train_epoch(
     count for PCD, where H holds the chains' hidden states).
     """
     cdef Py_ssize_t n_order = order.shape[0], start, n_data, n_model, r
-    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1]
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], nt
     cdef size_t row_bytes = n_visible * sizeof(floating)
     check_streams(streams, H.shape[0] if persistent else batch_size)
     if V0.shape[0] < batch_size or Ph0.shape[0] < batch_size:
         raise ValueError("V0 and Ph0 need batch_size rows.")
-    with nogil:
-        start = 0
-        while start < n_order:
-            n_data = min(<Py_ssize_t> batch_size, n_order - start)
-            n_model = H.shape[0] if persistent else n_data
-            for r in range(n_data):
-                memcpy(&V0[r, 0], &X[order[start + r], 0], row_bytes)
-            cd_minibatch(&V0[0, 0], n_data, &W[0, 0], &b[0], &c[0],
-                         &dW[0, 0], &db[0], &dc[0], &H[0, 0], n_model,
-                         persistent, &Ph0[0, 0], &Pv[0, 0], &Vk[0, 0],
-                         &Phk[0, 0], &streams[0, 0], k, n_visible, n_hidden,
-                         <floating> learning_rate, <floating> momentum,
-                         <floating> weight_decay,
-                         min(n_threads, ROW_THREADS_IN_LOOPS))
-            start += batch_size
+    blas_previous = blas_single_thread()
+    nt = loop_threads(max(<Py_ssize_t> batch_size, H.shape[0]) * n_visible * n_hidden,
+                      n_threads, blas_previous)
+    try:
+        with nogil:
+            start = 0
+            while start < n_order:
+                n_data = min(<Py_ssize_t> batch_size, n_order - start)
+                n_model = H.shape[0] if persistent else n_data
+                for r in range(n_data):
+                    memcpy(&V0[r, 0], &X[order[start + r], 0], row_bytes)
+                cd_minibatch(&V0[0, 0], n_data, &W[0, 0], &b[0], &c[0],
+                             &dW[0, 0], &db[0], &dc[0], &H[0, 0], n_model,
+                             persistent, &Ph0[0, 0], &Pv[0, 0], &Vk[0, 0],
+                             &Phk[0, 0], &streams[0, 0], k, n_visible, n_hidden,
+                             <floating> learning_rate, <floating> momentum,
+                             <floating> weight_decay, nt)
+                start += batch_size
+    finally:
+        blas_restore_threads(blas_previous)
 
 
 def free_energy(const floating[:, ::1] V, const floating[:, ::1] W,

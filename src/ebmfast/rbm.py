@@ -568,7 +568,8 @@ class BernoulliRBM:
         streams = ChainStreams(as_seed_sequence(random_state), n_runs)
         log_z, stderr = ais_log_partition(W, b, c, n_runs=n_runs, n_betas=n_betas,
                                           base_visible_bias=base, streams=streams,
-                                          backend=self.backend)
+                                          backend=self.backend,
+                                          n_threads=check_n_threads(self.n_threads))
         return LogPartition(log_z, stderr, "ais", n_runs, n_betas)
 
     def log_likelihood(self, X, log_partition=None):
