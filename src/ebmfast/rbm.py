@@ -76,12 +76,12 @@ class BernoulliRBM:
         "fast" runs the compiled kernels; "reference" runs their NumPy twins.
         Both give the same results up to float rounding.
     n_threads : int or None, default=None
-        OpenMP threads for the row-wise passes of the compiled kernels; None
-        uses every thread OpenMP allows (``OMP_NUM_THREADS`` is honoured).
-        Results do not depend on it. Matrix products run on the BLAS's own
-        threads (``OPENBLAS_NUM_THREADS``), and the Gibbs and training loops
-        run their row passes on the calling thread between products, which
-        measured faster than sharing the cores with the BLAS threads.
+        OpenMP threads for the compiled kernels; None uses every thread
+        OpenMP allows (``OMP_NUM_THREADS`` is honoured). Results do not
+        depend on it. Training, Gibbs sampling and AIS give each thread
+        whole blocks of rows and make scipy's OpenBLAS single-threaded while
+        they run (its thread count is restored afterwards); with another
+        BLAS they run on one OpenMP thread and the BLAS's own threads.
     random_state : None, int, SeedSequence or Generator, default=None
         Seed of the initial weights, the minibatch order and the per-chain
         random streams. An int or SeedSequence makes :meth:`fit` repeatable.
