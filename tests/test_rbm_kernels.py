@@ -155,6 +155,11 @@ def test_results_independent_of_threads(backend):
     runs = [ops.gibbs(V, W, b, c, ChainStreams(np.random.SeedSequence(4), 256), 3,
                       backend, n_threads)[0] for n_threads in (1, 2)]
     assert np.array_equal(runs[0], runs[1])
+    for kernel in (ops.free_energy, ops.pseudo_log_likelihood):
+        one, two = (kernel(V, W, b, c, backend, n_threads) for n_threads in (1, 2))
+        assert np.array_equal(one, two)
+    one, two = (ops.hidden_probs(V, W, c, backend, n_threads) for n_threads in (1, 2))
+    assert np.array_equal(one, two)
 
 
 def test_too_few_streams_rejected(model):

@@ -150,18 +150,50 @@ cdef check_streams(uint64_t[:, ::1] streams, Py_ssize_t n_rows):
 # ---------------------------------------------------------------------------
 # Public kernels
 
+cdef void layer_block(const floating *inputs, const floating *W,
+                      const floating *bias, floating *out, bint hidden,
+                      Py_ssize_t first, Py_ssize_t n_rows, Py_ssize_t size,
+                      int n_visible, int n_hidden) noexcept nogil:
+    """p(h | v) (hidden) or p(v | h) for the rows first .. first + size - 1."""
+    cdef Py_ssize_t rows = min(size, n_rows - first)
+    if hidden:
+        hidden_layer(inputs + first * n_visible, W, bias, out + first * n_hidden,
+                     rows, n_visible, n_hidden, 1)
+    else:
+        visible_layer(inputs + first * n_hidden, W, bias, out + first * n_visible,
+                      rows, n_visible, n_hidden, 1)
+
+
+cdef conditional_probs(const floating[:, ::1] inputs, const floating[:, ::1] W,
+                       const floating[::1] bias, floating[:, ::1] out, bint hidden,
+                       int n_threads):
+    cdef Py_ssize_t n = inputs.shape[0], size = block_size(n), blk
+    cdef Py_ssize_t n_blocks = block_count(n, size)
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], nt
+    blas_previous = blas_single_thread()
+    nt = loop_threads(n * n_visible * n_hidden, n_threads, blas_previous)
+    try:
+        with nogil:
+            if nt == 1:
+                for blk in range(n_blocks):
+                    layer_block(&inputs[0, 0], &W[0, 0], &bias[0], &out[0, 0], hidden,
+                                blk * size, n, size, n_visible, n_hidden)
+            else:
+                for blk in prange(n_blocks, schedule="static", num_threads=nt):
+                    layer_block(&inputs[0, 0], &W[0, 0], &bias[0], &out[0, 0], hidden,
+                                blk * size, n, size, n_visible, n_hidden)
+    finally:
+        blas_restore_threads(blas_previous)
+
+
 def hidden_probs(const floating[:, ::1] V, const floating[:, ::1] W,
                  const floating[::1] c, floating[:, ::1] out, int n_threads):
-    with nogil:
-        hidden_layer(&V[0, 0], &W[0, 0], &c[0], &out[0, 0], V.shape[0],
-                     <int> W.shape[0], <int> W.shape[1], n_threads)
+    conditional_probs(V, W, c, out, True, n_threads)
 
 
 def visible_probs(const floating[:, ::1] H, const floating[:, ::1] W,
                   const floating[::1] b, floating[:, ::1] out, int n_threads):
-    with nogil:
-        visible_layer(&H[0, 0], &W[0, 0], &b[0], &out[0, 0], H.shape[0],
-                      <int> W.shape[0], <int> W.shape[1], n_threads)
+    conditional_probs(H, W, b, out, False, n_threads)
 
 
 def sample_bernoulli(const floating[:, ::1] P, uint64_t[:, ::1] streams,
@@ -403,25 +435,77 @@ def train_epoch(
         blas_restore_threads(blas_previous)
 
 
+cdef void preactivation_block(const floating *V, const floating *W,
+                             floating *pre, Py_ssize_t first, Py_ssize_t rows,
+                             int n_visible, int n_hidden) noexcept nogil:
+    """pre = V W for the rows first .. first + rows - 1 (no bias)."""
+    gemm_rowmajor(c'N', c'N', <int> rows, n_hidden, n_visible, <floating> 1.0,
+                  V + first * n_visible, n_visible, W, n_hidden, <floating> 0.0,
+                  pre + first * n_hidden, n_hidden)
+
+
+cdef void free_energy_block(const floating *V, const floating *W, const floating *b,
+                            const floating *c, floating *pre, floating *out,
+                            Py_ssize_t first, Py_ssize_t n_rows, Py_ssize_t size,
+                            int n_visible, int n_hidden) noexcept nogil:
+    cdef Py_ssize_t rows = min(size, n_rows - first), n, i, j
+    cdef double total
+    preactivation_block(V, W, pre, first, rows, n_visible, n_hidden)
+    for n in range(first, first + rows):
+        total = 0.0
+        for i in range(n_visible):
+            total = total - V[n * n_visible + i] * b[i]
+        for j in range(n_hidden):
+            total = total - ebm_softplus_d(pre[n * n_hidden + j] + c[j])
+        out[n] = <floating> total
+
+
 def free_energy(const floating[:, ::1] V, const floating[:, ::1] W,
                 const floating[::1] b, const floating[::1] c,
                 floating[:, ::1] pre, floating[::1] out, int n_threads):
     """out[n] = -b^T v_n - sum_j softplus(c_j + (v_n W)_j); pre is scratch."""
-    cdef Py_ssize_t n, i, j
-    cdef Py_ssize_t n_rows = V.shape[0], n_visible = W.shape[0], n_hidden = W.shape[1]
-    cdef double total
-    with nogil:
-        gemm_rowmajor(c'N', c'N', <int> n_rows, <int> n_hidden, <int> n_visible,
-                      <floating> 1.0, &V[0, 0], <int> n_visible, &W[0, 0],
-                      <int> n_hidden, <floating> 0.0, &pre[0, 0], <int> n_hidden)
-        for n in prange(n_rows, schedule="static",
-                        num_threads=threads_for(n_rows * n_hidden * 8, n_threads)):
-            total = 0.0
-            for i in range(n_visible):
-                total = total - V[n, i] * b[i]
+    cdef Py_ssize_t n = V.shape[0], size = block_size(n), blk
+    cdef Py_ssize_t n_blocks = block_count(n, size)
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], nt
+    blas_previous = blas_single_thread()
+    nt = loop_threads(n * n_visible * n_hidden, n_threads, blas_previous)
+    try:
+        with nogil:
+            if nt == 1:
+                for blk in range(n_blocks):
+                    free_energy_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &pre[0, 0],
+                                      &out[0], blk * size, n, size, n_visible, n_hidden)
+            else:
+                for blk in prange(n_blocks, schedule="static", num_threads=nt):
+                    free_energy_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &pre[0, 0],
+                                      &out[0], blk * size, n, size, n_visible, n_hidden)
+    finally:
+        blas_restore_threads(blas_previous)
+
+
+cdef void pseudo_likelihood_block(const floating *V, const floating *W,
+                                  const floating *b, const floating *c,
+                                  floating *pre, double *out, Py_ssize_t first,
+                                  Py_ssize_t n_rows, Py_ssize_t size,
+                                  int n_visible, int n_hidden) noexcept nogil:
+    cdef Py_ssize_t rows = min(size, n_rows - first), n, i, j
+    cdef double base, flipped, sign, delta
+    cdef const floating *row_pre
+    preactivation_block(V, W, pre, first, rows, n_visible, n_hidden)
+    for n in range(first, first + rows):
+        row_pre = pre + n * n_hidden
+        base = 0.0
+        for j in range(n_hidden):
+            base = base + ebm_softplus_d(row_pre[j] + c[j])
+        out[n] = 0.0
+        for i in range(n_visible):
+            sign = 1.0 - 2.0 * V[n * n_visible + i]
+            flipped = 0.0
             for j in range(n_hidden):
-                total = total - ebm_softplus_d(pre[n, j] + c[j])
-            out[n] = <floating> total
+                flipped = flipped + ebm_softplus_d(row_pre[j] + c[j] + sign * W[i * n_hidden + j])
+            # F(v) - F(v flipped) = sign b_i + flipped - base
+            delta = sign * b[i] + flipped - base
+            out[n] = out[n] - ebm_softplus_d(delta)
 
 
 def pseudo_log_likelihood(const floating[:, ::1] V, const floating[:, ::1] W,
@@ -433,26 +517,23 @@ def pseudo_log_likelihood(const floating[:, ::1] V, const floating[:, ::1] W,
     pre-activation and s b_i to b^T v, and
     log p(v_i | v_-i) = -softplus(F(v) - F(v flipped)).
     """
-    cdef Py_ssize_t n, i, j
-    cdef Py_ssize_t n_rows = V.shape[0], n_visible = W.shape[0], n_hidden = W.shape[1]
-    cdef double base, flipped, sign, delta
-    with nogil:
-        gemm_rowmajor(c'N', c'N', <int> n_rows, <int> n_hidden, <int> n_visible,
-                      <floating> 1.0, &V[0, 0], <int> n_visible, &W[0, 0],
-                      <int> n_hidden, <floating> 0.0, &pre[0, 0], <int> n_hidden)
-        for n in prange(n_rows, schedule="static",
-                        num_threads=threads_for(n_rows * n_visible * n_hidden,
-                                                n_threads)):
-            base = 0.0
-            for j in range(n_hidden):
-                base = base + ebm_softplus_d(pre[n, j] + c[j])
-            out[n] = 0.0
-            for i in range(n_visible):
-                sign = 1.0 - 2.0 * V[n, i]
-                flipped = 0.0
-                for j in range(n_hidden):
-                    flipped = flipped + ebm_softplus_d(
-                        pre[n, j] + c[j] + sign * W[i, j])
-                # F(v) - F(v flipped) = sign b_i + flipped - base
-                delta = sign * b[i] + flipped - base
-                out[n] = out[n] - ebm_softplus_d(delta)
+    cdef Py_ssize_t n = V.shape[0], size = block_size(n), blk
+    cdef Py_ssize_t n_blocks = block_count(n, size)
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], nt
+    blas_previous = blas_single_thread()
+    # The flips cost n_visible times the products, so count them as work.
+    nt = loop_threads(64 * n * n_visible * n_hidden, n_threads, blas_previous)
+    try:
+        with nogil:
+            if nt == 1:
+                for blk in range(n_blocks):
+                    pseudo_likelihood_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &pre[0, 0],
+                                            &out[0], blk * size, n, size, n_visible,
+                                            n_hidden)
+            else:
+                for blk in prange(n_blocks, schedule="static", num_threads=nt):
+                    pseudo_likelihood_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &pre[0, 0],
+                                            &out[0], blk * size, n, size, n_visible,
+                                            n_hidden)
+    finally:
+        blas_restore_threads(blas_previous)
