@@ -3,10 +3,13 @@
 Target: a d-dimensional standard Gaussian; chains start from exact draws.
 HMC uses a fixed step (no adaptation) and n_leapfrog steps; RWM a fixed
 step. ESS is the bulk ESS of the first coordinate (ebmfast.diagnostics).
-Compared: the compiled kernel (backend="fast"), the NumPy reference
-(backend="reference", which replays the per-chain streams in Python and is
-run on fewer draws), a textbook single-chain Python loop, and BlackJAX with
-vmap when it is installed.
+Compared: the compiled kernel (backend="fast"); a plain vectorised NumPy
+sampler over all chains with ``Generator.standard_normal`` (the baseline the
+targets refer to); the ebmfast reference backend (it replays the per-chain
+streams in Python, so it is slow on purpose, and runs on fewer draws); a
+textbook single-chain Python loop; and BlackJAX with vmap and jit when it is
+installed, timed after compilation. Each implementation runs ``--repeats``
+times; the table gives the median time and the min-max range of ESS/s.
 
 Run from the repository root:
 
@@ -15,6 +18,9 @@ Run from the repository root:
 """
 
 import argparse
+import os
+import platform
+import statistics
 import sys
 import time
 
@@ -48,6 +54,47 @@ def textbook_hmc(x, n_draws, step, n_leapfrog, rng):
     return draws
 
 
+def vectorised_hmc(x, n_draws, step, n_leapfrog, rng):
+    """Run all chains at once in NumPy: x has shape (n_chains, d), U = |x|^2 / 2."""
+    dtype = x.dtype
+    step = dtype.type(step)
+    half = dtype.type(0.5 * step)
+    draws = np.empty((x.shape[0], n_draws, x.shape[1]), dtype=dtype)
+    energy = 0.5 * np.einsum("ij,ij->i", x, x)
+    for t in range(n_draws):
+        p = rng.standard_normal(x.shape, dtype=dtype)
+        current_h = energy + 0.5 * np.einsum("ij,ij->i", p, p)
+        x_new = x.copy()
+        p -= half * x_new
+        for i in range(n_leapfrog):
+            x_new += step * p
+            if i < n_leapfrog - 1:
+                p -= step * x_new
+        p -= half * x_new
+        new_energy = 0.5 * np.einsum("ij,ij->i", x_new, x_new)
+        proposed_h = new_energy + 0.5 * np.einsum("ij,ij->i", p, p)
+        accept = np.log(rng.random(x.shape[0])) < current_h - proposed_h
+        x = np.where(accept[:, None], x_new, x)
+        energy = np.where(accept, new_energy, energy)
+        draws[:, t] = x
+    return draws
+
+
+def vectorised_rwm(x, n_draws, step, rng):
+    dtype = x.dtype
+    step = dtype.type(step)
+    draws = np.empty((x.shape[0], n_draws, x.shape[1]), dtype=dtype)
+    energy = 0.5 * np.einsum("ij,ij->i", x, x)
+    for t in range(n_draws):
+        x_new = x + step * rng.standard_normal(x.shape, dtype=dtype)
+        new_energy = 0.5 * np.einsum("ij,ij->i", x_new, x_new)
+        accept = np.log(rng.random(x.shape[0])) < energy - new_energy
+        x = np.where(accept[:, None], x_new, x)
+        energy = np.where(accept, new_energy, energy)
+        draws[:, t] = x
+    return draws
+
+
 def textbook_rwm(x, n_draws, step, rng):
     draws = np.empty((n_draws, x.size), dtype=x.dtype)
     energy = 0.5 * x @ x
@@ -66,8 +113,8 @@ def timed(function):
     return value, time.perf_counter() - start
 
 
-def blackjax_hmc(x0, n_draws, step, n_leapfrog, seed):
-    """Return (samples, seconds) from BlackJAX with vmap, or None if not installed."""
+def blackjax_hmc(x0, n_draws, step, n_leapfrog, seed, repeats):
+    """Return (samples, list of seconds) from BlackJAX with vmap, or None if not installed."""
     try:
         import blackjax
         import jax
@@ -93,8 +140,44 @@ def blackjax_hmc(x0, n_draws, step, n_leapfrog, seed):
     key = jax.random.PRNGKey(seed)
     positions = jnp.asarray(x0)
     run(key, positions).block_until_ready()  # compile outside the timing
-    draws, seconds = timed(lambda: run(key, positions).block_until_ready())
+    draws, seconds = repeated(lambda: run(key, positions).block_until_ready(), repeats)
     return np.swapaxes(np.asarray(draws), 0, 1), seconds
+
+
+def repeated(function, repeats):
+    """Run function() repeats times; return (last value, list of seconds)."""
+    seconds = []
+    value = None
+    for _ in range(repeats):
+        value, elapsed = timed(function)
+        seconds.append(elapsed)
+    return value, seconds
+
+
+def blas_description():
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # the layout of show_config differs between NumPy versions
+        return "unknown"
+
+
+def cpu_description():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+            else:
+                name = platform.processor()
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "")
+        wide = [flag for flag in ("avx2", "fma", "avx512f") if f" {flag}" in flags]
+        return f"{name}, {os.cpu_count()} logical CPUs, {'/'.join(wide) or 'no AVX2'}"
+    except OSError:
+        return platform.processor() or "unknown"
 
 
 def main(argv=None):
@@ -103,13 +186,17 @@ def main(argv=None):
     parser.add_argument("--chains", type=int, default=1000, help="number of chains")
     parser.add_argument("--draws", type=int, default=1000, help="draws per chain")
     parser.add_argument("--reference-draws", type=int, default=100,
-                        help="draws per chain for the NumPy reference")
+                        help="draws per chain for the ebmfast reference backend")
     parser.add_argument("--textbook-chains", type=int, default=4,
                         help="chains run one after another by the textbook loop")
     parser.add_argument("--step", type=float, default=0.1, help="HMC step size")
     parser.add_argument("--n-leapfrog", type=int, default=10, help="HMC leapfrog steps")
     parser.add_argument("--rwm-step", type=float, default=0.24, help="RWM step size")
     parser.add_argument("--threads", type=int, default=None, help="OpenMP threads")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of each implementation")
+    parser.add_argument("--skip-slow", action="store_true",
+                        help="skip the ebmfast reference backend and the textbook loop")
     args = parser.parse_args(argv)
 
     dtype = np.float32
@@ -123,47 +210,76 @@ def main(argv=None):
                        random_state=2, n_threads=args.threads)
     rows = []
 
+    def add_row(name, label, samples, seconds, fast_rate):
+        # ESS from the last run; the spread of ESS/s comes from the times.
+        effective = ess_per_second(samples, 1.0)
+        rates = [effective / s for s in seconds]
+        rate = effective / statistics.median(seconds)
+        ratio = fast_rate / rate if fast_rate else 1.0
+        rows.append((name, label, statistics.median(seconds), rate, min(rates), max(rates),
+                     ratio))
+        return rate
+
     for name, sampler, options in [("HMC", hmc, hmc_options), ("RWM", rwm, rwm_options)]:
-        fast, seconds = timed(lambda: sampler(target, x0, n_samples=args.draws, **options))
-        fast_rate = ess_per_second(fast.samples, seconds)
-        rows.append((name, "ebmfast fast", seconds, fast_rate, 1.0))
+        fast, seconds = repeated(lambda: sampler(target, x0, n_samples=args.draws,
+                                                 **options), args.repeats)
+        fast_rate = add_row(name, "ebmfast fast", fast.samples, seconds, None)
+        del fast
 
-        reference, seconds = timed(lambda: sampler(
-            target, x0, n_samples=args.reference_draws, backend="reference", **options))
-        rate = ess_per_second(reference.samples, seconds)
-        rows.append((name, "ebmfast reference (NumPy)", seconds, rate, fast_rate / rate))
-
-        textbook_rng = np.random.default_rng(3)
+        numpy_rng = np.random.default_rng(5)
         if name == "HMC":
-            chains, seconds = timed(lambda: np.stack([
-                textbook_hmc(x0[i], args.draws, dtype(args.step), args.n_leapfrog,
-                             textbook_rng) for i in range(args.textbook_chains)]))
+            draws, seconds = repeated(lambda: vectorised_hmc(
+                x0, args.draws, args.step, args.n_leapfrog, numpy_rng), args.repeats)
         else:
-            chains, seconds = timed(lambda: np.stack([
-                textbook_rwm(x0[i], args.draws, dtype(args.rwm_step), textbook_rng)
-                for i in range(args.textbook_chains)]))
-        rate = ess_per_second(chains, seconds)
-        rows.append((name, "textbook single-chain loop", seconds, rate, fast_rate / rate))
+            draws, seconds = repeated(lambda: vectorised_rwm(
+                x0, args.draws, args.rwm_step, numpy_rng), args.repeats)
+        add_row(name, "vectorised NumPy (standard_normal)", draws, seconds, fast_rate)
+        del draws
+
+        if not args.skip_slow:
+            reference, seconds = repeated(lambda: sampler(
+                target, x0, n_samples=args.reference_draws, backend="reference",
+                **options), 1)
+            add_row(name, "ebmfast reference backend (stream replay)", reference.samples,
+                    seconds, fast_rate)
+
+            textbook_rng = np.random.default_rng(3)
+            if name == "HMC":
+                chains, seconds = repeated(lambda: np.stack([
+                    textbook_hmc(x0[i], args.draws, dtype(args.step), args.n_leapfrog,
+                                 textbook_rng) for i in range(args.textbook_chains)]), 1)
+            else:
+                chains, seconds = repeated(lambda: np.stack([
+                    textbook_rwm(x0[i], args.draws, dtype(args.rwm_step), textbook_rng)
+                    for i in range(args.textbook_chains)]), 1)
+            add_row(name, "textbook single-chain loop", chains, seconds, fast_rate)
 
         if name == "HMC":
-            result = blackjax_hmc(x0, args.draws, args.step, args.n_leapfrog, 4)
+            result = blackjax_hmc(x0, args.draws, args.step, args.n_leapfrog, 4,
+                                  args.repeats)
             if result is None:
                 rows.append((name, "BlackJAX vmap (not installed)", float("nan"),
-                             float("nan"), float("nan")))
+                             float("nan"), float("nan"), float("nan"), float("nan")))
             else:
                 draws, seconds = result
-                rate = ess_per_second(draws, seconds)
-                rows.append((name, "BlackJAX vmap, jit", seconds, rate, fast_rate / rate))
+                add_row(name, "BlackJAX vmap, jit (compile excluded)", draws, seconds,
+                        fast_rate)
+
+    from ebmfast._parallel import max_threads
 
     print(f"command: python {' '.join(sys.argv)}")
+    print(f"CPU: {cpu_description()}; OpenMP threads: {args.threads or max_threads()}; "
+          f"NumPy {np.__version__} with BLAS {blas_description()}")
     print(f"d={args.dim}, {args.chains} chains x {args.draws} draws, float32, "
           f"HMC step {args.step} x {args.n_leapfrog}, RWM step {args.rwm_step}; "
-          f"reference on {args.reference_draws} draws, textbook on "
-          f"{args.textbook_chains} chains\n")
-    print("| sampler | implementation | seconds | ESS/s (bulk, x[0]) | fast / this |")
-    print("| --- | --- | ---: | ---: | ---: |")
-    for name, label, seconds, rate, ratio in rows:
-        print(f"| {name} | {label} | {seconds:.2f} | {rate:,.0f} | {ratio:.1f} |")
+          f"reference backend on {args.reference_draws} draws and textbook loop on "
+          f"{args.textbook_chains} chains, once each; others {args.repeats} runs\n")
+    print("| sampler | implementation | median seconds | ESS/s (bulk, x[0]) "
+          "| ESS/s min-max | fast / this |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, label, seconds, rate, low, high, ratio in rows:
+        print(f"| {name} | {label} | {seconds:.2f} | {rate:,.0f} | {low:,.0f}-{high:,.0f} "
+              f"| {ratio:.1f} |")
 
 
 if __name__ == "__main__":

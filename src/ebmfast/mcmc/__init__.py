@@ -1,7 +1,9 @@
 """MCMC samplers over many chains at once.
 
 Targets are potentials U(x) = -log p(x) + const: the built-in
-:class:`Gaussian`, evaluated inside the compiled loops, or a
+:class:`Gaussian`, :class:`GaussianMixture`, :class:`Rosenbrock` and
+:class:`Funnel`, or a :class:`CompiledPotential` (a C function for one
+point), all evaluated inside the compiled loops; or a
 :class:`CallablePotential` made of two batched Python functions.
 
 - :func:`rwm`: random-walk Metropolis with a per-dimension scale.
@@ -13,7 +15,8 @@ Each returns a :class:`SamplingResult`. :func:`init_state` and :func:`step`
 give the single transition, ``(state, streams) -> (new_state, info)``.
 """
 
-from ._potentials import CallablePotential, Gaussian, Potential
+from ._potentials import (CallablePotential, CompiledPotential, Funnel, Gaussian,
+                          GaussianMixture, Potential, Rosenbrock)
 from ._reference import ChainState, StepInfo
 from ._result import SamplingResult
 from ._samplers import hmc, init_state, langevin_hmc, mala, rwm, step, ula
@@ -21,8 +24,12 @@ from ._samplers import hmc, init_state, langevin_hmc, mala, rwm, step, ula
 __all__ = [
     "CallablePotential",
     "ChainState",
+    "CompiledPotential",
+    "Funnel",
     "Gaussian",
+    "GaussianMixture",
     "Potential",
+    "Rosenbrock",
     "SamplingResult",
     "StepInfo",
     "hmc",

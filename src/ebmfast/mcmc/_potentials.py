@@ -1,47 +1,86 @@
 """Targets of the samplers: energies U(x) = -log p(x) + const with gradients.
 
-A potential evaluates a batch ``X`` of shape (n_chains, d) at once.
-Built-in potentials (``Gaussian``) are also evaluated inside the compiled
-sampler loops; a ``CallablePotential`` wraps two Python functions that the
-samplers call once per step for all chains.
+A potential evaluates a batch ``X`` of shape (n_chains, d) at once. The
+built-in potentials (``Gaussian``, ``GaussianMixture``, ``Rosenbrock``,
+``Funnel``) and a ``CompiledPotential`` (a C function pointer) are also
+evaluated inside the compiled sampler loops; a ``CallablePotential`` wraps
+two Python functions that the samplers call once per step for all chains.
+The ``_energy_grad`` method of each class is the NumPy reference of the
+compiled code in ``csrc/ebm_mcmc_kernels.h``.
 """
+
+import ctypes
+import numbers
 
 import numpy as np
 
-from .._validation import check_array
+from .._validation import check_array, check_backend, check_int, check_n_threads, check_real
 
-__all__ = ["Potential", "Gaussian", "CallablePotential"]
+__all__ = ["Potential", "Gaussian", "GaussianMixture", "Rosenbrock", "Funnel",
+           "CompiledPotential", "CallablePotential"]
 
-# Potential kinds of the compiled kernels (see _mcmc_fast.pyx).
+# Potential kinds of the compiled kernels (EBM_* in csrc/ebm_mcmc.h).
 _GAUSSIAN_DIAGONAL = 0
 _GAUSSIAN_DENSE = 1
+_GAUSSIAN_MIXTURE = 2
+_ROSENBROCK = 3
+_FUNNEL = 4
+_CALLBACK = 5
+
+_NO_CONSTANTS = np.zeros(0)
 
 
 class Potential:
     """Base class: an energy and its gradient for a batch of points.
 
-    Subclasses implement ``_energy_grad(X)`` in NumPy. Built-in ones also set
-    ``compiled_kind`` and ``compiled_parameters(dtype)`` for the kernels.
+    Subclasses implement ``_energy_grad(X)`` in NumPy. Compiled ones also set
+    ``compiled_kind`` and implement ``compiled_arguments(dtype)`` for the
+    kernels.
     """
 
     dim = None
     compiled_kind = None
 
-    def energy_and_grad(self, X):
+    def compiled_arguments(self, dtype):
+        """Return (kind, theta, constants, n_components, function_address, user_data).
+
+        theta is in ``dtype`` and constants in float64, laid out as
+        ``ebm_potential`` in csrc/ebm_mcmc.h.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no compiled form.")
+
+    def energy_and_grad(self, X, *, backend="fast", n_threads=None):
         """Return U(X) of shape (n,) in float64 and grad U(X) of the shape and dtype of X.
 
-        X is an array of shape (n, dim).
+        X is an array of shape (n, dim). With ``backend="fast"`` a compiled
+        potential is evaluated by the kernels of the samplers; otherwise, or
+        with ``backend="reference"``, by NumPy.
         """
+        backend = check_backend(backend)
         X = check_array(X, "X", n_columns=self.dim)
+        if backend == "fast" and self.compiled_kind is not None:
+            return self._compiled_energy_grad(X, check_n_threads(n_threads))
         return self._energy_grad(X)
 
-    def energy(self, X):
+    def energy(self, X, *, backend="fast", n_threads=None):
         """Return U(X), shape (n,), for X of shape (n, dim)."""
-        return self.energy_and_grad(X)[0]
+        return self.energy_and_grad(X, backend=backend, n_threads=n_threads)[0]
 
-    def grad(self, X):
+    def grad(self, X, *, backend="fast", n_threads=None):
         """Return grad U(X), shape (n, dim), for X of shape (n, dim)."""
-        return self.energy_and_grad(X)[1]
+        return self.energy_and_grad(X, backend=backend, n_threads=n_threads)[1]
+
+    def _compiled_energy_grad(self, X, n_threads):
+        from .. import _mcmc_fast
+
+        X = np.ascontiguousarray(X)
+        G = np.empty_like(X)
+        U = np.empty(X.shape[0])
+        # Small batches run on one thread: waking OpenMP threads costs more.
+        threads = n_threads if X.size >= 32768 else 1
+        _mcmc_fast.potential_energy_grad(*self.compiled_arguments(X.dtype), X, G, U,
+                                         threads)
+        return U, G
 
 
 class Gaussian(Potential):
@@ -114,9 +153,9 @@ class Gaussian(Potential):
             return np.diag(1.0 / self.precision)
         return np.linalg.inv(self.precision)
 
-    def compiled_parameters(self, dtype):
-        """Return [mean, precision (flattened)] in ``dtype`` for the kernels."""
-        return np.concatenate([self.mean, self.precision.ravel()]).astype(dtype)
+    def compiled_arguments(self, dtype):
+        theta = np.concatenate([self.mean, self.precision.ravel()]).astype(dtype)
+        return self.compiled_kind, theta, _NO_CONSTANTS, 0, 0, 0
 
     def sample(self, n, rng):
         """Return n exact draws, shape (n, d), from a numpy Generator."""
@@ -131,6 +170,274 @@ class Gaussian(Potential):
             G = R @ self.precision.astype(dtype)
         energy = 0.5 * np.einsum("ij,ij->i", G.astype(np.float64), R.astype(np.float64))
         return energy, G
+
+
+class GaussianMixture(Potential):
+    """Mixture of Gaussians with diagonal covariances.
+
+    U(x) = -log sum_k w_k N(x; m_k, C_k), up to the constant (2 pi)^(d/2).
+
+    Parameters
+    ----------
+    weights : array_like of shape (K,)
+        Positive component weights; they are divided by their sum.
+    means : array_like of shape (K, d)
+    cov : float, array_like of shape (d,) or (K, d), optional
+        Diagonal covariances: a number or a vector shared by every
+        component, or one row per component. The default is the identity.
+
+    Notes
+    -----
+    One gradient costs O(K d). The responsibilities are computed with the
+    largest log term subtracted, so points far from every component keep a
+    finite energy as long as it fits in a double.
+    """
+
+    compiled_kind = _GAUSSIAN_MIXTURE
+
+    def __init__(self, weights, means, cov=1.0):
+        weights = check_array(weights, "weights", dtype=np.float64, ndim=1)
+        if not (weights > 0).all():
+            raise ValueError(f"weights must be positive, got minimum {weights.min()}.")
+        self.weights = weights / weights.sum()
+        self.means = check_array(means, "means", dtype=np.float64, ndim=2)
+        n_components, d = self.means.shape
+        if n_components != weights.shape[0]:
+            raise ValueError(f"means must have one row per weight ({weights.shape[0]}), "
+                             f"got shape {self.means.shape}.")
+        cov = np.asarray(cov, dtype=np.float64)
+        if cov.ndim > 2 or (cov.ndim >= 1 and cov.shape[-1] != d) or (
+                cov.ndim == 2 and cov.shape[0] != n_components):
+            raise ValueError(f"cov must be a number, shape ({d},) or ({n_components}, {d}), "
+                             f"got shape {cov.shape}.")
+        if not (np.isfinite(cov) & (cov > 0)).all():
+            raise ValueError("cov must contain positive finite numbers.")
+        self.cov = np.ascontiguousarray(np.broadcast_to(cov, (n_components, d)))
+        self.precisions = 1.0 / self.cov
+        self.dim = d
+        self.n_components = n_components
+        self.log_constants = (np.log(self.weights)
+                              + 0.5 * np.log(self.precisions).sum(axis=1))
+
+    @property
+    def mean(self):
+        """Mean of the mixture, shape (d,)."""
+        return self.weights @ self.means
+
+    def compiled_arguments(self, dtype):
+        theta = np.concatenate([self.means.ravel(), self.precisions.ravel()]).astype(dtype)
+        return self.compiled_kind, theta, self.log_constants, self.n_components, 0, 0
+
+    def sample(self, n, rng):
+        """Return n exact draws, shape (n, d), from a numpy Generator."""
+        component = rng.choice(self.n_components, size=n, p=self.weights)
+        noise = rng.standard_normal((n, self.dim))
+        return self.means[component] + np.sqrt(self.cov[component]) * noise
+
+    def _energy_grad(self, X):
+        Xd = X.astype(np.float64)
+        R = Xd[:, None, :] - self.means                            # (n, K, d)
+        log_terms = self.log_constants - 0.5 * np.einsum("kd,nkd->nk", self.precisions, R * R)
+        top = log_terms.max(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            scaled = np.exp(log_terms - top)
+            total = scaled.sum(axis=1, keepdims=True)
+            energy = -(top[:, 0] + np.log(total[:, 0]))
+            responsibility = scaled / total
+        G = np.einsum("nk,nkd->nd", responsibility, self.precisions * R)
+        return energy, G.astype(X.dtype)
+
+
+class Rosenbrock(Potential):
+    """The Rosenbrock "banana" as a chain of conditionals, for d >= 2.
+
+    U(x) = a (x_0 - mu)^2 + b sum_{j=1}^{d-1} (x_j - x_{j-1}^2)^2, so that
+    x_0 ~ N(mu, 1 / (2a)) and x_j | x_{j-1} ~ N(x_{j-1}^2, 1 / (2b)); the
+    density is normalised and exact draws are cheap (:meth:`sample`).
+
+    Parameters
+    ----------
+    dim : int
+        d, at least 2.
+    a, b : float
+        Positive; the defaults a = 0.05, b = 5 give the familiar narrow
+        curved ridge in 2-D.
+    mu : float
+        Mean of x_0.
+    """
+
+    compiled_kind = _ROSENBROCK
+
+    def __init__(self, dim=2, a=0.05, b=5.0, mu=1.0):
+        self.dim = check_int(dim, "dim", minimum=2)
+        self.a = check_real(a, "a", minimum=0.0, include_minimum=False)
+        self.b = check_real(b, "b", minimum=0.0, include_minimum=False)
+        self.mu = check_real(mu, "mu")
+
+    def compiled_arguments(self, dtype):
+        constants = np.array([self.a, self.b, self.mu])
+        return self.compiled_kind, np.zeros(0, dtype=dtype), constants, 0, 0, 0
+
+    def sample(self, n, rng):
+        """Return n exact draws, shape (n, d), from a numpy Generator."""
+        X = np.empty((n, self.dim))
+        X[:, 0] = self.mu + rng.standard_normal(n) / np.sqrt(2.0 * self.a)
+        for j in range(1, self.dim):
+            X[:, j] = X[:, j - 1] ** 2 + rng.standard_normal(n) / np.sqrt(2.0 * self.b)
+        return X
+
+    def _energy_grad(self, X):
+        Xd = X.astype(np.float64)
+        first = Xd[:, 0] - self.mu
+        E = Xd[:, 1:] - Xd[:, :-1] ** 2                            # (n, d - 1)
+        energy = self.a * first**2 + self.b * np.sum(E * E, axis=1)
+        G = np.zeros_like(Xd)
+        G[:, 0] = 2.0 * self.a * first
+        G[:, 1:] += 2.0 * self.b * E
+        G[:, :-1] -= 4.0 * self.b * Xd[:, :-1] * E
+        with np.errstate(over="ignore"):  # an overflow to inf is a divergence
+            return energy, G.astype(X.dtype)
+
+
+class Funnel(Potential):
+    """Neal's funnel: v = x_0 ~ N(0, sigma^2) and x_j | v ~ N(0, exp(v)), j >= 1.
+
+    U(x) = v^2 / (2 sigma^2) + (d - 1) v / 2 + exp(-v) sum_{j>=1} x_j^2 / 2.
+
+    Parameters
+    ----------
+    dim : int
+        d, at least 2.
+    sigma : float
+        Standard deviation of the log-scale v (Neal used 3).
+
+    Notes
+    -----
+    The neck (v << 0) needs step sizes of order exp(v / 2), so HMC with one
+    step size produces divergences there and undersamples it; the
+    divergence counts of the result show where.
+    """
+
+    compiled_kind = _FUNNEL
+
+    def __init__(self, dim=10, sigma=3.0):
+        self.dim = check_int(dim, "dim", minimum=2)
+        self.sigma = check_real(sigma, "sigma", minimum=0.0, include_minimum=False)
+
+    def compiled_arguments(self, dtype):
+        constants = np.array([self.sigma])
+        return self.compiled_kind, np.zeros(0, dtype=dtype), constants, 0, 0, 0
+
+    def sample(self, n, rng):
+        """Return n exact draws, shape (n, d), from a numpy Generator."""
+        v = self.sigma * rng.standard_normal(n)
+        X = np.exp(0.5 * v)[:, None] * rng.standard_normal((n, self.dim))
+        X[:, 0] = v
+        return X
+
+    def _energy_grad(self, X):
+        Xd = X.astype(np.float64)
+        v = Xd[:, 0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = np.exp(-v)
+            squares = np.sum(Xd[:, 1:] ** 2, axis=1)
+            half_tail = 0.5 * (self.dim - 1)
+            energy = 0.5 * v * v / self.sigma**2 + half_tail * v + 0.5 * scale * squares
+            G = np.empty_like(Xd)
+            G[:, 0] = v / self.sigma**2 + half_tail - 0.5 * scale * squares
+            G[:, 1:] = scale[:, None] * Xd[:, 1:]
+        return energy, G.astype(X.dtype)
+
+
+ENERGY_GRAD_CTYPE = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.POINTER(ctypes.c_double),
+                                     ctypes.POINTER(ctypes.c_double), ctypes.c_int64,
+                                     ctypes.c_void_p)
+"""The C signature of a compiled target, as a ctypes type:
+``double f(const double *x, double *grad, int64_t d, void *user_data)``."""
+
+
+class CompiledPotential(Potential):
+    """A target given by a C function for one point, called from the compiled loops.
+
+    The function has the signature::
+
+        double f(const double *x, double *grad, int64_t d, void *user_data)
+
+    It returns U(x) and writes the d entries of grad U(x) into ``grad``.
+    float32 chains are converted to double for the call. The samplers call
+    it from several threads at once (one chain per thread), with separate
+    ``x`` and ``grad`` buffers, so it must be thread-safe: read-only shared
+    data through ``user_data`` is fine. A non-finite energy or gradient
+    makes the proposal a divergence.
+
+    Parameters
+    ----------
+    function : int, ctypes function pointer, or object with an ``address``
+        The function's address: a plain int, a function from a
+        ``ctypes.CDLL`` (give it ``argtypes`` and ``restype`` or not, only
+        its address is used), or a ``numba.cfunc`` with the signature
+        ``float64(CPointer(float64), CPointer(float64), int64, voidptr)``.
+    dim : int
+        d.
+    user_data : None, int or ctypes object, optional
+        Passed through as ``user_data``: None is NULL, an int is an address,
+        and a ctypes object (for example a ``ctypes.c_double * n`` array)
+        passes its address. The object is kept alive with the potential.
+
+    Notes
+    -----
+    The NumPy reference (``backend="reference"``) calls the same function
+    through ctypes, one point at a time. A ``ctypes.CFUNCTYPE`` wrapping a
+    Python function also works, but it takes the GIL on every call, so the
+    chains then run one at a time at Python speed.
+    """
+
+    compiled_kind = _CALLBACK
+
+    def __init__(self, function, dim, user_data=None):
+        self.function_address = _address_of(function, "function")
+        if self.function_address == 0:
+            raise ValueError("function must not be a null pointer.")
+        self.dim = check_int(dim, "dim", minimum=1)
+        self._keep_alive = (function, user_data)
+        self.user_data_address = 0 if user_data is None else _address_of(user_data, "user_data")
+        self._ctypes_function = ENERGY_GRAD_CTYPE(self.function_address)
+
+    def compiled_arguments(self, dtype):
+        return (self.compiled_kind, np.zeros(0, dtype=dtype), _NO_CONSTANTS, 0,
+                self.function_address, self.user_data_address)
+
+    def _energy_grad(self, X):
+        Xd = np.ascontiguousarray(X, dtype=np.float64)
+        G = np.empty_like(Xd)
+        energy = np.empty(X.shape[0])
+        double_pointer = ctypes.POINTER(ctypes.c_double)
+        for i in range(X.shape[0]):
+            energy[i] = self._ctypes_function(
+                Xd[i].ctypes.data_as(double_pointer), G[i].ctypes.data_as(double_pointer),
+                self.dim, self.user_data_address or None)
+        return energy, G.astype(X.dtype)
+
+
+def _address_of(value, name):
+    """Return the address of a function or buffer given as int, ctypes object or .address."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"{name} must be a non-negative address, got {value}.")
+        return int(value)
+    if isinstance(value, ctypes._CFuncPtr):
+        return ctypes.cast(value, ctypes.c_void_p).value or 0
+    if isinstance(value, ctypes._SimpleCData) and isinstance(value, ctypes.c_void_p):
+        return value.value or 0
+    if isinstance(value, (ctypes._SimpleCData, ctypes.Array, ctypes.Structure, ctypes.Union)):
+        return ctypes.addressof(value)
+    if isinstance(value, ctypes._Pointer):
+        return ctypes.cast(value, ctypes.c_void_p).value or 0
+    address = getattr(value, "address", None)
+    if isinstance(address, numbers.Integral):
+        return int(address)
+    raise TypeError(f"{name} must be an int address, a ctypes object or have an int "
+                    f"'address' attribute (numba.cfunc), got {type(value).__name__}.")
 
 
 class CallablePotential(Potential):

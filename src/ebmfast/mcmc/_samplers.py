@@ -1,8 +1,8 @@
 """Public samplers: random-walk Metropolis, HMC, MALA, ULA and Langevin-then-HMC.
 
 Each function validates its arguments, sets up one random stream per chain
-and runs either the compiled kernel (built-in potentials with
-``backend="fast"``) or the NumPy driver of ``_reference.py`` (Python
+and runs either the compiled kernel (built-in potentials and C callbacks
+with ``backend="fast"``) or the NumPy driver of ``_reference.py`` (Python
 callables, or ``backend="reference"``). With a callable and the fast
 backend, the driver draws its random numbers with compiled code.
 """
@@ -106,20 +106,9 @@ def init_state(potential, x0):
 
 
 def _energy_grad_function(potential, backend, n_threads):
-    """Return X -> (U, grad U) for the driver, compiled for built-in potentials."""
+    """Return X -> (U, grad U) for the driver, compiled for compiled potentials."""
     if backend == "fast" and potential.compiled_kind is not None:
-        from .. import _mcmc_fast
-
-        def evaluate(X):
-            theta = potential.compiled_parameters(X.dtype)
-            X = np.ascontiguousarray(X)
-            G = np.empty_like(X)
-            U = np.empty(X.shape[0])
-            threads = n_threads if X.size >= 32768 else 1
-            _mcmc_fast.potential_energy_grad(potential.compiled_kind, theta, X, G, U,
-                                             threads)
-            return U, G
-        return evaluate
+        return lambda X: potential._compiled_energy_grad(X, n_threads)
     return potential._energy_grad
 
 
@@ -171,8 +160,8 @@ def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
         energies = np.empty((n_chains, n_samples))
         stats = np.zeros((n_chains, 4))
         _mcmc_fast.run_chains(
-            _KERNEL_CODES[sampler], potential.compiled_kind,
-            potential.compiled_parameters(X.dtype), X, G, U, streams.states, step,
+            _KERNEL_CODES[sampler], *potential.compiled_arguments(X.dtype),
+            X, G, U, streams.states, step,
             inv_mass, scale, window_flags, n_leapfrog, n_langevin,
             langevin_step_size, n_samples, thin, adapt_step_size, target_accept,
             max_energy_error, samples, energies, stats, n_threads)
@@ -207,8 +196,10 @@ _COMMON_DOC = """
     Parameters
     ----------
     potential : Potential
-        Target: ``Gaussian(...)`` (evaluated in compiled code) or
-        ``CallablePotential(energy, grad)``.
+        Target: a built-in ``Gaussian``, ``GaussianMixture``, ``Rosenbrock``
+        or ``Funnel``, or a ``CompiledPotential`` (a C function), all
+        evaluated inside the compiled loops; or
+        ``CallablePotential(energy, grad)``, called once per step.
     x0 : array_like of shape (n_chains, d), optional
         Starting points. float32 input runs in float32.
     n_chains : int, optional
@@ -393,8 +384,8 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
         energies = np.empty((n_chains, 1))
         stats = np.zeros((n_chains, 4))
         _mcmc_fast.run_chains(
-            _KERNEL_CODES[sampler], potential.compiled_kind,
-            potential.compiled_parameters(X.dtype), X, G, U, streams.states, step,
+            _KERNEL_CODES[sampler], *potential.compiled_arguments(X.dtype),
+            X, G, U, streams.states, step,
             inv_mass, scale, np.zeros(0, dtype=np.int8), n_leapfrog, 0, 1.0, 1, 1,
             False, 0.5, max_energy_error, samples, energies, stats, n_threads)
         info = reference.StepInfo(stats[:, 1], stats[:, 0] > 0, stats[:, 2] > 0)

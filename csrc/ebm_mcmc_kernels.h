@@ -1,0 +1,356 @@
+/*
+ * Bodies of the kernels of ebm_mcmc.h for one real type. ebm_mcmc.h includes
+ * this file twice with EBM_REAL (float or double), EBM_NAME (adds the _f or
+ * _d suffix) and EBM_SQRT defined; it has no include guard on purpose.
+ *
+ * Energies, kinetic energies and every sum are accumulated in double. Sums
+ * over j use eight partial sums over j mod 8, combined as
+ * ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)), then the tail
+ * j >= 8 * floor(n / 8) in index order; the eight independent sums let the
+ * compiler keep them in vector registers without reassociating anything.
+ */
+
+#define T EBM_REAL
+
+EBM_MCMC_INLINE double EBM_NAME(ebm_combine8)(const double *s)
+{
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+/* sum_j w[j] * a[j] * a[j], the products formed in double. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_weighted_square_sum)(const T *restrict w,
+                                                       const T *restrict a, ptrdiff_t n)
+{
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++)
+            s[k] += (double)w[j + k] * (double)a[j + k] * (double)a[j + k];
+    double total = EBM_NAME(ebm_combine8)(s);
+    for (; j < n; j++) total += (double)w[j] * (double)a[j] * (double)a[j];
+    return total;
+}
+
+/* sum_j a[j], in double; used to check that a gradient is finite. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_sum)(const T *restrict a, ptrdiff_t n)
+{
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++) s[k] += (double)a[j + k];
+    double total = EBM_NAME(ebm_combine8)(s);
+    for (; j < n; j++) total += (double)a[j];
+    return total;
+}
+
+/* ---------------------------------------------------------------------------
+ * Potentials. Each sets g = grad U(x) and returns U(x). With want_energy == 0
+ * the Gaussians skip the energy and return 0; the others compute it anyway
+ * because their gradient needs the same terms.
+ */
+
+/* U = (x - m)^T P (x - m) / 2 with P = diag(precision); g = P (x - m) in T. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal)(const T *restrict theta, ptrdiff_t d,
+                                                     const T *restrict x, T *restrict g,
+                                                     int want_energy)
+{
+    const T *restrict mean = theta;
+    const T *restrict precision = theta + d;
+    for (ptrdiff_t j = 0; j < d; j++) g[j] = precision[j] * (x[j] - mean[j]);
+    if (!want_energy) return 0.0;
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j = 0;
+    for (; j + 8 <= d; j += 8)
+        for (int k = 0; k < 8; k++)
+            s[k] += (double)g[j + k] * (double)(x[j + k] - mean[j + k]);
+    double total = EBM_NAME(ebm_combine8)(s);
+    for (; j < d; j++) total += (double)g[j] * (double)(x[j] - mean[j]);
+    return 0.5 * total;
+}
+
+/* Dense precision P (symmetric): g = P (x - m), built as a sum of rows of P
+ * scaled by r_k = x_k - m_k, so the inner loop runs along a row. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_dense)(const T *restrict theta, ptrdiff_t d,
+                                                  const T *restrict x, T *restrict g,
+                                                  T *restrict r, int want_energy)
+{
+    const T *restrict mean = theta;
+    const T *restrict precision = theta + d;
+    for (ptrdiff_t j = 0; j < d; j++) {
+        r[j] = x[j] - mean[j];
+        g[j] = 0;
+    }
+    for (ptrdiff_t k = 0; k < d; k++) {
+        const T *restrict row = precision + k * d;
+        const T rk = r[k];
+        for (ptrdiff_t j = 0; j < d; j++) g[j] = g[j] + rk * row[j];
+    }
+    if (!want_energy) return 0.0;
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j = 0;
+    for (; j + 8 <= d; j += 8)
+        for (int k = 0; k < 8; k++) s[k] += (double)g[j + k] * (double)r[j + k];
+    double total = EBM_NAME(ebm_combine8)(s);
+    for (; j < d; j++) total += (double)g[j] * (double)r[j];
+    return 0.5 * total;
+}
+
+/*
+ * Mixture of K Gaussians with diagonal precisions P_k:
+ * U = -log sum_k exp(l_k), l_k = c_k - (x - m_k)^T P_k (x - m_k) / 2,
+ * g = sum_k w_k P_k (x - m_k) with responsibilities w_k = softmax(l)_k.
+ * work holds K + d doubles: l (then w), and g before rounding to T.
+ */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_mixture)(const T *restrict theta,
+                                                    const double *restrict constants,
+                                                    int n_components, ptrdiff_t d,
+                                                    const T *restrict x, T *restrict g,
+                                                    double *restrict work)
+{
+    double *restrict log_terms = work;
+    double *restrict grad = work + n_components;
+    const T *means = theta;
+    const T *precisions = theta + (ptrdiff_t)n_components * d;
+    for (int c = 0; c < n_components; c++) {
+        const T *restrict mean = means + (ptrdiff_t)c * d;
+        const T *restrict precision = precisions + (ptrdiff_t)c * d;
+        double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+        ptrdiff_t j = 0;
+        for (; j + 8 <= d; j += 8)
+            for (int k = 0; k < 8; k++) {
+                double r = (double)x[j + k] - (double)mean[j + k];
+                s[k] += (double)precision[j + k] * r * r;
+            }
+        double q = EBM_NAME(ebm_combine8)(s);
+        for (; j < d; j++) {
+            double r = (double)x[j] - (double)mean[j];
+            q += (double)precision[j] * r * r;
+        }
+        log_terms[c] = constants[c] - 0.5 * q;
+    }
+
+    /* log-sum-exp around the largest term; a NaN term makes the energy NaN. */
+    double top = log_terms[0];
+    for (int c = 1; c < n_components; c++)
+        if (log_terms[c] > top) top = log_terms[c];
+    double total = 0.0;
+    for (int c = 0; c < n_components; c++) {
+        log_terms[c] = exp(log_terms[c] - top);
+        total += log_terms[c];
+    }
+    double energy = -(top + log(total));
+
+    for (ptrdiff_t j = 0; j < d; j++) grad[j] = 0.0;
+    for (int c = 0; c < n_components; c++) {
+        const T *restrict mean = means + (ptrdiff_t)c * d;
+        const T *restrict precision = precisions + (ptrdiff_t)c * d;
+        const double weight = log_terms[c] / total;
+        for (ptrdiff_t j = 0; j < d; j++)
+            grad[j] += weight * ((double)precision[j] * ((double)x[j] - (double)mean[j]));
+    }
+    for (ptrdiff_t j = 0; j < d; j++) g[j] = (T)grad[j];
+    return energy;
+}
+
+/*
+ * Rosenbrock chain ("banana"), d >= 2:
+ * U = a (x_0 - mu)^2 + b sum_{j >= 1} (x_j - x_{j-1}^2)^2, so that
+ * x_0 ~ N(mu, 1 / (2a)) and x_j | x_{j-1} ~ N(x_{j-1}^2, 1 / (2b)).
+ */
+EBM_MCMC_INLINE double EBM_NAME(ebm_rosenbrock)(const double *restrict constants, ptrdiff_t d,
+                                              const T *restrict x, T *restrict g)
+{
+    const double a = constants[0], b = constants[1], mu = constants[2];
+    double x0 = (double)x[0] - mu;
+    double energy = a * x0 * x0;
+    double previous = 2.0 * a * x0; /* d U / d x_j from the term of x_j itself */
+    for (ptrdiff_t j = 1; j < d; j++) {
+        double xp = (double)x[j - 1];
+        double e = (double)x[j] - xp * xp;
+        energy += b * e * e;
+        g[j - 1] = (T)(previous - 4.0 * b * xp * e);
+        previous = 2.0 * b * e;
+    }
+    g[d - 1] = (T)previous;
+    return energy;
+}
+
+/*
+ * Neal's funnel: v = x_0 ~ N(0, sigma^2), x_j | v ~ N(0, exp(v)) for j >= 1.
+ * U = v^2 / (2 sigma^2) + (d - 1) v / 2 + exp(-v) sum_{j>=1} x_j^2 / 2.
+ */
+EBM_MCMC_INLINE double EBM_NAME(ebm_funnel)(const double *restrict constants, ptrdiff_t d,
+                                          const T *restrict x, T *restrict g)
+{
+    const double sigma = constants[0];
+    const double v = (double)x[0];
+    const double scale = exp(-v);
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j = 1;
+    for (; j + 8 <= d; j += 8)
+        for (int k = 0; k < 8; k++) {
+            double xj = (double)x[j + k];
+            s[k] += xj * xj;
+            g[j + k] = (T)(scale * xj);
+        }
+    double sum_squares = EBM_NAME(ebm_combine8)(s);
+    for (; j < d; j++) {
+        double xj = (double)x[j];
+        sum_squares += xj * xj;
+        g[j] = (T)(scale * xj);
+    }
+    const double half_tail = 0.5 * (double)(d - 1);
+    g[0] = (T)(v / (sigma * sigma) + half_tail - 0.5 * scale * sum_squares);
+    return 0.5 * v * v / (sigma * sigma) + half_tail * v + 0.5 * scale * sum_squares;
+}
+
+/* Calls the user's function; float chains go through double buffers in work. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_callback)(const ebm_potential *pot, const T *restrict x,
+                                            T *restrict g, double *restrict work)
+{
+    const ptrdiff_t d = pot->dim;
+    if (sizeof(T) == sizeof(double))
+        return pot->function((const double *)x, (double *)g, (int64_t)d, pot->user_data);
+    double *restrict xd = work;
+    double *restrict gd = work + d;
+    for (ptrdiff_t j = 0; j < d; j++) xd[j] = (double)x[j];
+    double energy = pot->function(xd, gd, (int64_t)d, pot->user_data);
+    for (ptrdiff_t j = 0; j < d; j++) g[j] = (T)gd[j];
+    return energy;
+}
+
+/* Set g = grad U(x) and return U(x), or 0 for a Gaussian when !want_energy.
+ * work holds ebm_potential_work_size(...) doubles. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_potential_eval)(const ebm_potential *pot, const T *restrict x,
+                                                  T *restrict g, double *restrict work,
+                                                  int want_energy)
+{
+    const T *theta = (const T *)pot->theta;
+    switch (pot->kind) {
+    case EBM_GAUSSIAN_DIAGONAL:
+        return EBM_NAME(ebm_gaussian_diagonal)(theta, pot->dim, x, g, want_energy);
+    case EBM_GAUSSIAN_DENSE:
+        return EBM_NAME(ebm_gaussian_dense)(theta, pot->dim, x, g, (T *)work, want_energy);
+    case EBM_GAUSSIAN_MIXTURE:
+        return EBM_NAME(ebm_gaussian_mixture)(theta, pot->constants, pot->n_components,
+                                              pot->dim, x, g, work);
+    case EBM_ROSENBROCK:
+        return EBM_NAME(ebm_rosenbrock)(pot->constants, pot->dim, x, g);
+    case EBM_FUNNEL:
+        return EBM_NAME(ebm_funnel)(pot->constants, pot->dim, x, g);
+    default:
+        return EBM_NAME(ebm_callback)(pot, x, g, work);
+    }
+}
+
+/* U(x) and grad U(x) for one point, from the batch function of the driver. */
+EBM_MCMC_KERNEL static double EBM_NAME(ebm_energy_grad)(const ebm_potential *pot,
+                                                        const T *x, T *g, double *work)
+{
+    return EBM_NAME(ebm_potential_eval)(pot, x, g, work, 1);
+}
+
+/*
+ * One HMC transition of one chain (MALA with n_leapfrog = 1, ULA with also
+ * metropolis = 0). The state (x, g, energy) changes only on acceptance.
+ * Random numbers: d normals for the momentum, then, with metropolis, one
+ * float64 uniform number. p, xn and gn are scratch of d numbers each.
+ * Returns the acceptance probability and sets accepted and divergent.
+ */
+EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
+    const ebm_potential *pot, T *restrict x, T *restrict g, double *energy,
+    uint64_t *stream, double step, const T *restrict inv_mass, int n_leapfrog,
+    int metropolis, double max_energy_error, T *restrict p, T *restrict xn,
+    T *restrict gn, double *restrict work, int *accepted, int *divergent)
+{
+    const ptrdiff_t d = pot->dim;
+    const T eps = (T)step;
+    const T half = (T)(0.5 * step);
+
+    /* Momentum p ~ N(0, M) with M = diag(1 / inv_mass), K = p^T M^-1 p / 2. */
+    EBM_NAME(ebm_normal_fill)(stream, p, d);
+    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] / EBM_SQRT(inv_mass[j]);
+    const double kinetic0 = 0.5 * EBM_NAME(ebm_weighted_square_sum)(inv_mass, p, d);
+
+    /* Leapfrog: half momentum step, n_leapfrog position steps with full
+     * momentum steps between them, final half momentum step. Only the last
+     * position needs the energy. */
+    memcpy(xn, x, (size_t)d * sizeof(T));
+    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - half * g[j];
+    double new_energy = 0.0;
+    for (int l = 0; l < n_leapfrog; l++) {
+        const int last = l == n_leapfrog - 1;
+        for (ptrdiff_t j = 0; j < d; j++) xn[j] = xn[j] + eps * (inv_mass[j] * p[j]);
+        new_energy = EBM_NAME(ebm_potential_eval)(pot, xn, gn, work, last);
+        if (!last)
+            for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - eps * gn[j];
+    }
+    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - half * gn[j];
+    const double kinetic1 = 0.5 * EBM_NAME(ebm_weighted_square_sum)(inv_mass, p, d);
+    const double grad_sum = EBM_NAME(ebm_sum)(gn, d);
+
+    /* Metropolis correction on H = U + K. A non-finite H or gradient, or an
+     * energy error above max_energy_error, is a divergence. */
+    const double energy_error = (new_energy + kinetic1) - (energy[0] + kinetic0);
+    int is_divergent = !(isfinite(new_energy) && isfinite(kinetic1) && isfinite(grad_sum));
+    double u = 0.0;
+    if (metropolis) {
+        u = ebm_uniform_d(stream);
+        if (!is_divergent && energy_error > max_energy_error) is_divergent = 1;
+    }
+    double accept_prob;
+    if (is_divergent)
+        accept_prob = 0.0;
+    else if (!metropolis || energy_error <= 0.0)
+        accept_prob = 1.0;
+    else
+        accept_prob = exp(-energy_error);
+    const int is_accepted = !is_divergent && (!metropolis || u < accept_prob);
+    if (is_accepted) {
+        memcpy(x, xn, (size_t)d * sizeof(T));
+        memcpy(g, gn, (size_t)d * sizeof(T));
+        energy[0] = new_energy;
+    }
+    *accepted = is_accepted;
+    *divergent = is_divergent;
+    return accept_prob;
+}
+
+/*
+ * One random-walk Metropolis transition of one chain:
+ * x' = x + step * scale * z with z ~ N(0, I) (d normals), then one float64
+ * uniform number for the accept test. z, xn and gn are scratch of d numbers.
+ */
+EBM_MCMC_KERNEL static double EBM_NAME(ebm_rwm_transition)(
+    const ebm_potential *pot, T *restrict x, T *restrict g, double *energy,
+    uint64_t *stream, double step, const T *restrict scale, T *restrict z,
+    T *restrict xn, T *restrict gn, double *restrict work, int *accepted, int *divergent)
+{
+    const ptrdiff_t d = pot->dim;
+    const T eps = (T)step;
+
+    EBM_NAME(ebm_normal_fill)(stream, z, d);
+    for (ptrdiff_t j = 0; j < d; j++) xn[j] = x[j] + eps * (scale[j] * z[j]);
+    const double new_energy = EBM_NAME(ebm_potential_eval)(pot, xn, gn, work, 1);
+    const double u = ebm_uniform_d(stream);
+
+    const int is_divergent = !isfinite(new_energy);
+    double accept_prob;
+    if (is_divergent)
+        accept_prob = 0.0;
+    else if (new_energy <= energy[0])
+        accept_prob = 1.0;
+    else
+        accept_prob = exp(energy[0] - new_energy);
+    const int is_accepted = !is_divergent && u < accept_prob;
+    if (is_accepted) {
+        memcpy(x, xn, (size_t)d * sizeof(T));
+        memcpy(g, gn, (size_t)d * sizeof(T));
+        energy[0] = new_energy;
+    }
+    *accepted = is_accepted;
+    *divergent = is_divergent;
+    return accept_prob;
+}
+
+#undef T
