@@ -9,12 +9,16 @@ __version__ = "0.1.0"
 from . import mcmc
 from ._config import config_dict, show_config
 from ._rbm_eval import LogPartition
+from .hopfield import ModernHopfield, RetrievalResult, attention
 from .rbm import BernoulliRBM, NotFittedError
 
 __all__ = [
     "BernoulliRBM",
     "LogPartition",
+    "ModernHopfield",
     "NotFittedError",
+    "RetrievalResult",
+    "attention",
     "config_dict",
     "mcmc",
     "show_config",
