@@ -120,10 +120,18 @@ cdef void visible_layer(const floating *H, const floating *W, const floating *b,
 # (measured on 2 cores at 1,000 chains of 784 x 500). The block size depends
 # only on the number of rows, so results never depend on the thread count.
 
-cdef inline Py_ssize_t block_size(Py_ssize_t n_rows) noexcept nogil:
-    """Rows per block: an eighth of the rows, at least 16."""
-    cdef Py_ssize_t size = (n_rows + 7) // 8
-    return size if size > 16 else 16
+cdef inline Py_ssize_t block_size(Py_ssize_t n_rows, Py_ssize_t max_blocks=8) noexcept nogil:
+    """Rows per block: the rows split evenly into at most max_blocks blocks
+    of at least about 64 rows.
+
+    Smaller blocks cost more than they gain: OpenBLAS packs the whole weight
+    matrix for every product, and a single-threaded product of 16 rows of a
+    784 x 500 model ran at 78 GFLOP/s against 97 for 64 rows and more.
+    NOTE: 8 blocks cap the parallelism of the row loops at 8 threads.
+    """
+    cdef Py_ssize_t n_blocks = (n_rows + 63) // 64
+    n_blocks = min(max(n_blocks, 1), max_blocks)
+    return (n_rows + n_blocks - 1) // n_blocks
 
 
 cdef inline Py_ssize_t block_count(Py_ssize_t n_rows, Py_ssize_t size) noexcept nogil:
@@ -349,7 +357,9 @@ cdef void cd_minibatch(
     """
     cdef Py_ssize_t blk
     cdef Py_ssize_t data_size = block_size(n_data), model_size = block_size(n_model)
-    cdef Py_ssize_t weight_size = block_size(n_visible)
+    # The weight update measured faster in blocks of at most 64 visible
+    # units than in 8 larger blocks (784 x 500, batch 100, 2 threads).
+    cdef Py_ssize_t weight_size = block_size(n_visible, n_visible)
     cdef Py_ssize_t n_data_blocks = block_count(n_data, data_size)
     cdef Py_ssize_t n_model_blocks = block_count(n_model, model_size)
     cdef Py_ssize_t n_weight_blocks = block_count(n_visible, weight_size)
