@@ -5,9 +5,9 @@
  * block, each calling a single-threaded GEMM. OpenBLAS's own threads would
  * otherwise spin between products and compete with the OpenMP threads. The
  * BLAS library is found as a dependency of the shared object that contains
- * scipy's cython_blas functions; when it exports no known thread-count
- * function (a BLAS other than OpenBLAS), control is reported unavailable and
- * the kernels run their blocks on one OpenMP thread.
+ * scipy's cython_blas functions. A BLAS other than OpenBLAS exports no known
+ * thread-count function; control is then reported unavailable, and the
+ * kernels run their blocks on one OpenMP thread.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,8 +1,8 @@
 /*
  * Row loops of the RBM kernels. On x86-64 with GCC or clang each loop is
  * built twice, for the baseline instruction set and for x86-64-v3 (AVX2 and
- * FMA), and the loader picks the one the CPU supports, so a portable wheel
- * still runs the wide vectors where they exist.
+ * FMA). The loader picks the one the CPU supports, so a portable wheel still
+ * runs the wide vectors where they exist.
  */
 #include <stdint.h>
 
