@@ -1,0 +1,62 @@
+"""train_ebm on the Gaussian-Bernoulli RBM: two modes of a 2-D mixture in the right proportions."""
+
+import numpy as np
+import pytest
+
+import ebmfast
+from ebmfast.ebm import EnergyModel, train_ebm
+
+GaussianBernoulliRBM = getattr(ebmfast, "GaussianBernoulliRBM", None)
+if GaussianBernoulliRBM is None:
+    try:
+        from ebmfast.gbrbm import GaussianBernoulliRBM
+    except ImportError:
+        GaussianBernoulliRBM = None
+
+pytestmark = pytest.mark.skipif(
+    GaussianBernoulliRBM is None,
+    reason="ebmfast.GaussianBernoulliRBM is not importable in this build")
+
+CENTRES = np.array([[2.0, 2.0], [-2.0, -2.0]])
+WEIGHTS = np.array([0.5, 0.5])
+
+
+def mixture(n, seed):
+    """Draw n points of WEIGHTS[0] N((2, 2), I) + WEIGHTS[1] N((-2, -2), I)."""
+    rng = np.random.default_rng(seed)
+    component = rng.choice(2, size=n, p=WEIGHTS)
+    return CENTRES[component] + rng.standard_normal((n, 2))
+
+
+def make_model(n_hidden):
+    """Build an untrained model: small random weights, zero biases, sigma 1."""
+    rng = np.random.default_rng(0)
+    weights = 0.01 * rng.standard_normal((2, n_hidden))
+    return GaussianBernoulliRBM.from_params(weights, np.zeros(2), np.zeros(n_hidden),
+                                            random_state=0)
+
+
+def test_gbrbm_is_energy_model():
+    assert isinstance(make_model(4), EnergyModel)
+
+
+def test_gbrbm_hybrid_sampler_finds_both_modes():
+    data = mixture(1000, seed=0)
+    model = make_model(8)
+    history = train_ebm(model, data, "langevin_hmc", n_epochs=40, batch_size=100,
+                        learning_rate=0.05, n_sampler_steps=10, step_size=0.1,
+                        n_hmc_steps=2, hmc_step_size=0.2, random_state=0)
+    assert not history.stopped_early, history.stop_reason
+
+    # Fresh chains run long on the trained model, then split by the line
+    # x + y = 0 that separates the two centres.
+    from ebmfast.mcmc import CallablePotential, langevin_hmc
+    potential = CallablePotential(energy=model.energy, grad=model.grad_x, dim=2)
+    start = model.init_samples(400, np.random.default_rng(1))
+    result = langevin_hmc(potential, start, n_langevin=200, n_samples=50, thin=4,
+                          n_warmup=200, random_state=2)
+    samples = result.samples.reshape(-1, 2)
+    upper = samples.sum(axis=1) > 0
+    assert abs(upper.mean() - WEIGHTS[0]) < 0.1
+    for centre, side in zip(CENTRES, (upper, ~upper)):
+        np.testing.assert_allclose(samples[side].mean(axis=0), centre, atol=0.5)
