@@ -6,22 +6,29 @@ Every model takes ``backend="fast"`` (compiled Cython and OpenMP kernels) or
 
 __version__ = "0.1.0"
 
-from . import mcmc
+from . import ebm, mcmc
 from ._config import config_dict, show_config
 from ._rbm_eval import LogPartition
+from .ebm import EnergyModel, ReplayBuffer, train_ebm
+from .gbrbm import GaussianBernoulliRBM
 from .hopfield import ModernHopfield, RetrievalResult, attention
 from .rbm import BernoulliRBM, NotFittedError
 
 __all__ = [
     "BernoulliRBM",
+    "EnergyModel",
+    "GaussianBernoulliRBM",
     "LogPartition",
     "ModernHopfield",
     "NotFittedError",
+    "ReplayBuffer",
     "RetrievalResult",
     "attention",
     "config_dict",
+    "ebm",
     "mcmc",
     "show_config",
+    "train_ebm",
     "__version__",
 ]
 
