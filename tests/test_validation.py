@@ -56,3 +56,11 @@ def test_check_array_copy_leaves_input():
 def test_check_array_messages(X, message):
     with pytest.raises((ValueError, TypeError), match=message):
         check_array(X, "X", value_range=(0.0, 1.0))
+
+
+def test_check_array_finds_non_finite_in_large_array():
+    # Larger than one chunk of the finiteness check, with the NaN near the end.
+    X = np.zeros((3000, 700), dtype=np.float32)
+    X[2999, 698] = np.nan
+    with pytest.raises(ValueError, match=r"got nan at index \(2999, 698\)"):
+        check_array(X, "X")

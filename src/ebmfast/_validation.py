@@ -101,6 +101,28 @@ def resolve_dtype(array_like):
     return np.dtype(np.float64)
 
 
+_FINITE_CHECK_CHUNK = 1 << 20
+
+
+def _first_non_finite(A):
+    """Return the index of the first NaN or inf in A, or None.
+
+    Rows are checked in chunks of about 2^20 values, so the temporary mask
+    stays small even for arrays of gigabytes.
+    """
+    if A.size == 0:
+        return None
+    flat_rows = A.reshape(A.shape[0], -1) if A.ndim > 1 else A.reshape(-1, 1)
+    rows_per_chunk = max(1, _FINITE_CHECK_CHUNK // max(1, flat_rows.shape[1]))
+    for start in range(0, flat_rows.shape[0], rows_per_chunk):
+        mask = np.isfinite(flat_rows[start:start + rows_per_chunk])
+        if not mask.all():
+            row, column = np.argwhere(~mask)[0]
+            flat_index = (start + row) * flat_rows.shape[1] + column
+            return np.unravel_index(flat_index, A.shape)
+    return None
+
+
 def check_array(X, name, *, dtype=None, ndim=2, n_columns=None,
                 min_rows=1, value_range=None, range_hint="", copy=False):
     """Validate an array and return it C-contiguous in a floating dtype.
@@ -161,8 +183,8 @@ def check_array(X, name, *, dtype=None, ndim=2, n_columns=None,
     result = np.ascontiguousarray(X, dtype=target)
     if copy and np.shares_memory(result, original if isinstance(original, np.ndarray) else X):
         result = result.copy()
-    if not np.isfinite(result).all():
-        bad = np.argwhere(~np.isfinite(result))[0]
+    bad = _first_non_finite(result)
+    if bad is not None:
         raise ValueError(
             f"{name} must contain only finite values, got {result[tuple(bad)]} "
             f"at index {tuple(int(i) for i in bad)}."

@@ -319,9 +319,6 @@ class ModernHopfield:
         self.n_threads = check_n_threads(n_threads)
         self.block_size = check_int(block_size, "block_size", minimum=1)
         copy = check_bool(copy, "copy")
-        # NOTE: check_array's finiteness check allocates one bool per value,
-        # a quarter of the size of float32 patterns, for the duration of this
-        # call (0.6 GiB for 10^7 x 64).
         X = check_array(patterns, "patterns", copy=copy and not self.normalize)
         if self.normalize:
             X = _unit_rows(X)
