@@ -253,3 +253,10 @@ def test_data_with_nan_rejected():
     data[3, 1] = np.nan
     with pytest.raises(ValueError, match="data must contain only finite values"):
         train_ebm(GaussianEnergy(2), data)
+
+
+def test_sampler_kwargs_cannot_repeat_arguments():
+    model = GaussianEnergy(2)
+    data = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match=r"sampler_kwargs must not set \['step_size'\]"):
+        train_ebm(model, data, "hmc", n_epochs=1, sampler_kwargs={"step_size": 0.1})

@@ -286,3 +286,19 @@ def test_to_arviz_or_import_error():
     else:
         data = result.to_arviz()
         assert "posterior" in data.groups() if hasattr(data, "groups") else data
+
+
+def test_inv_mass_shape_checked():
+    target = Gaussian(mean=[0.0, 0.0], cov=1.0)
+    with pytest.raises(ValueError, match=r"inv_mass must be a number or have shape \(2,\)"):
+        hmc(target, n_chains=4, n_samples=5, n_warmup=0, inv_mass=[1.0, 2.0, 3.0])
+
+
+def test_continue_from_final_state():
+    target = Gaussian(mean=[1.0, -1.0], cov=1.0)
+    first = hmc(target, n_chains=8, n_samples=20, n_warmup=50, random_state=0)
+    more = hmc(target, first.final_state, n_samples=20, n_warmup=0,
+               step_size=first.step_size, inv_mass=first.inv_mass, random_state=1)
+    assert more.samples.shape == (8, 20, 2)
+    assert np.isfinite(more.samples).all()
+    assert np.allclose(more.step_size, first.step_size)

@@ -123,6 +123,13 @@ def _make_sampler(sampler, *, n_sampler_steps, step_size, n_leapfrog, n_hmc_step
     """Return refine(potential, X0, seed) -> (final X, acceptance, divergences)."""
     options = dict(sampler_kwargs or {})
     common = dict(n_samples=1, n_warmup=0, backend=backend, n_threads=n_threads)
+    reserved = {"thin", "step_size", "random_state", "n_leapfrog", "n_langevin",
+                *common} & set(options)
+    if reserved:
+        raise ValueError(
+            f"sampler_kwargs must not set {sorted(reserved)}: train_ebm sets them "
+            "from its own arguments (n_sampler_steps, step_size, n_leapfrog, "
+            "n_hmc_steps, hmc_step_size, backend, n_threads).")
 
     if callable(sampler):
         def refine(potential, X0, seed):

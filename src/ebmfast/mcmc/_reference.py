@@ -133,14 +133,18 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
     Xn = X
     Gn = G
     Un = U
-    p = p - half * G
-    for step in range(n_leapfrog):
-        Xn = Xn + eps * (inv_mass * p)
-        Un, Gn = energy_grad(Xn)
-        if step < n_leapfrog - 1:
-            p = p - eps * Gn
-    p = p - half * Gn
-    kinetic1 = 0.5 * np.sum(inv_mass.astype(np.float64) * p * p, axis=1, dtype=np.float64)
+    # A divergent trajectory may overflow; it is detected and rejected below,
+    # so NumPy's floating-point warnings are silenced here.
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = p - half * G
+        for step in range(n_leapfrog):
+            Xn = Xn + eps * (inv_mass * p)
+            Un, Gn = energy_grad(Xn)
+            if step < n_leapfrog - 1:
+                p = p - eps * Gn
+        p = p - half * Gn
+        kinetic1 = 0.5 * np.sum(inv_mass.astype(np.float64) * p * p, axis=1,
+                                dtype=np.float64)
 
     # Metropolis correction on H = U + K.
     with np.errstate(invalid="ignore", over="ignore"):

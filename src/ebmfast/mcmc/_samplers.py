@@ -17,6 +17,7 @@ from .._validation import (check_array, check_backend, check_bool, check_int,
 from . import _reference as reference
 from ._adaptation import mass_matrix_windows
 from ._potentials import Potential
+from ._reference import ChainState
 from ._result import SamplingResult
 
 __all__ = ["rwm", "hmc", "mala", "ula", "langevin_hmc", "init_state", "step"]
@@ -38,6 +39,9 @@ def _starting_points(potential, x0, n_chains, init, dtype, seed_sequence):
     if x0 is not None:
         if n_chains is not None:
             raise ValueError("pass x0 or n_chains, not both.")
+        if isinstance(x0, ChainState):
+            # A previous run's final_state: continue from its positions.
+            x0 = x0.position
         X = check_array(x0, "x0", dtype=dtype, n_columns=potential.dim, copy=True)
         return X
     if n_chains is None:
@@ -78,6 +82,11 @@ def _per_chain(value, name, n_chains, *, positive=True):
 def _per_dimension(value, name, n_chains, d, dtype):
     """Return a (n_chains, d) array from a number, a (d,) or a (n_chains, d) array."""
     array = np.asarray(value, dtype=np.float64)
+    allowed = {(), (1,), (d,), (n_chains, d)}
+    if array.shape not in allowed:
+        raise ValueError(
+            f"{name} must be a number or have shape ({d},) or ({n_chains}, {d}), "
+            f"got shape {array.shape}.")
     if array.ndim <= 1:
         array = np.broadcast_to(array, (d,))
     array = np.ascontiguousarray(np.broadcast_to(array, (n_chains, d)), dtype=dtype)
@@ -200,8 +209,11 @@ _COMMON_DOC = """
         or ``Funnel``, or a ``CompiledPotential`` (a C function), all
         evaluated inside the compiled loops; or
         ``CallablePotential(energy, grad)``, called once per step.
-    x0 : array_like of shape (n_chains, d), optional
-        Starting points. float32 input runs in float32.
+    x0 : array_like of shape (n_chains, d) or ChainState, optional
+        Starting points. float32 input runs in float32. A previous run's
+        ``result.final_state`` continues its chains; pass
+        ``step_size=result.step_size``, ``inv_mass=result.inv_mass`` and
+        ``n_warmup=0`` to keep its adapted parameters too.
     n_chains : int, optional
         Instead of x0: the number of chains, started by ``init``.
     init : callable, optional
