@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ebm_math.h"
 #include "ebm_normal.h"
 #include "ebm_random.h"
 
@@ -51,6 +52,7 @@
 #define EBM_ROSENBROCK 3
 #define EBM_FUNNEL 4
 #define EBM_CALLBACK 5
+#define EBM_GBRBM 6
 
 /*
  * A compiled target: return U(x) and write grad U(x) into grad, for one
@@ -72,6 +74,9 @@ typedef double (*ebm_energy_grad_fn)(const double *x, double *grad, int64_t d,
  *                       constants = [log w_k + sum_j log(precision_kj) / 2 (K)]
  *   Rosenbrock:         constants = [a, b, mu]
  *   funnel:             constants = [sigma]
+ *   Gaussian-Bernoulli RBM free energy, H = n_components hidden units:
+ *                       theta = [W (d * H), row-major, b (d), c (H),
+ *                       1 / sigma (d)]
  *   callback:           function and user_data
  */
 typedef struct {
@@ -91,6 +96,7 @@ static inline ptrdiff_t ebm_potential_work_size(int kind, ptrdiff_t d, int n_com
     case EBM_GAUSSIAN_DENSE: return d;
     case EBM_GAUSSIAN_MIXTURE: return (ptrdiff_t)n_components + d;
     case EBM_CALLBACK: return 2 * d;
+    case EBM_GBRBM: return n_components;
     default: return 1;
     }
 }

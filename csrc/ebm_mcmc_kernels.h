@@ -204,6 +204,44 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_funnel)(const double *restrict constants, pt
     return 0.5 * v * v / (sigma * sigma) + half_tail * v + 0.5 * scale * sum_squares;
 }
 
+/*
+ * Free energy of a Gaussian-Bernoulli RBM with H hidden units, the hidden
+ * units summed out: with u = v / sigma and a_j = c_j + (u W)_j,
+ * F(v) = sum_i (v_i - b_i)^2 / (2 sigma_i^2) - sum_j softplus(a_j), and
+ * dF/dv_i = (v_i - b_i) / sigma_i^2 - (sum_j W_ij logistic(a_j)) / sigma_i.
+ * work holds H doubles: the a_j, then the logistic(a_j).
+ */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gbrbm)(const T *restrict theta, ptrdiff_t n_hidden,
+                                         ptrdiff_t d, const T *restrict x,
+                                         T *restrict g, double *restrict work)
+{
+    const T *restrict W = theta;
+    const T *restrict b = theta + d * n_hidden;
+    const T *restrict c = b + d;
+    const T *restrict inv_sigma = c + n_hidden;
+    for (ptrdiff_t j = 0; j < n_hidden; j++) work[j] = (double)c[j];
+    for (ptrdiff_t i = 0; i < d; i++) {
+        const double u = (double)x[i] * (double)inv_sigma[i];
+        const T *restrict row = W + i * n_hidden;
+        for (ptrdiff_t j = 0; j < n_hidden; j++) work[j] += u * (double)row[j];
+    }
+    double energy = 0.0;
+    for (ptrdiff_t j = 0; j < n_hidden; j++) {
+        energy -= ebm_softplus_d(work[j]);
+        work[j] = ebm_logistic_d(work[j]);
+    }
+    for (ptrdiff_t i = 0; i < d; i++) {
+        const T *restrict row = W + i * n_hidden;
+        double pull = 0.0;
+        for (ptrdiff_t j = 0; j < n_hidden; j++) pull += (double)row[j] * work[j];
+        const double s = (double)inv_sigma[i];
+        const double diff = (double)x[i] - (double)b[i];
+        energy += 0.5 * diff * diff * s * s;
+        g[i] = (T)(diff * s * s - pull * s);
+    }
+    return energy;
+}
+
 /* Calls the user's function; float chains go through double buffers in work. */
 EBM_MCMC_INLINE double EBM_NAME(ebm_callback)(const ebm_potential *pot, const T *restrict x,
                                             T *restrict g, double *restrict work)
@@ -238,6 +276,8 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_potential_eval)(const ebm_potential *pot, co
         return EBM_NAME(ebm_rosenbrock)(pot->constants, pot->dim, x, g);
     case EBM_FUNNEL:
         return EBM_NAME(ebm_funnel)(pot->constants, pot->dim, x, g);
+    case EBM_GBRBM:
+        return EBM_NAME(ebm_gbrbm)(theta, pot->n_components, pot->dim, x, g, work);
     default:
         return EBM_NAME(ebm_callback)(pot, x, g, work);
     }

@@ -576,6 +576,19 @@ class GaussianBernoulliRBM:
                             inv_sigma, self.backend, self._n_threads(), with_grad=True)
         return G
 
+    def as_potential(self):
+        """Return the free energy as a compiled MCMC target (``RBMFreeEnergy``).
+
+        The samplers of :mod:`ebmfast.mcmc` then draw from this model's p(v)
+        entirely in compiled code. The parameters are copied, so training
+        the model afterwards does not change the returned target.
+        """
+        from .mcmc import RBMFreeEnergy
+
+        self._check_fitted()
+        return RBMFreeEnergy(self.weights_, self.visible_bias_, self.hidden_bias_,
+                             self.sigma_)
+
     def energy_and_grad_x(self, X):
         """Return :meth:`energy` and :meth:`grad_x` of X from one pass."""
         X = self._check_data(X)

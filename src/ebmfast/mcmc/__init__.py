@@ -16,7 +16,7 @@ give the single transition, ``(state, streams) -> (new_state, info)``.
 """
 
 from ._potentials import (CallablePotential, CompiledPotential, Funnel, Gaussian,
-                          GaussianMixture, Potential, Rosenbrock)
+                          GaussianMixture, Potential, RBMFreeEnergy, Rosenbrock)
 from ._reference import ChainState, StepInfo
 from ._result import SamplingResult
 from ._samplers import hmc, init_state, langevin_hmc, mala, rwm, step, ula
@@ -29,6 +29,7 @@ __all__ = [
     "Gaussian",
     "GaussianMixture",
     "Potential",
+    "RBMFreeEnergy",
     "Rosenbrock",
     "SamplingResult",
     "StepInfo",

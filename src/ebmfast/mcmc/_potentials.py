@@ -17,6 +17,7 @@ import numpy as np
 from .._validation import check_array, check_backend, check_int, check_n_threads, check_real
 
 __all__ = ["Potential", "Gaussian", "GaussianMixture", "Rosenbrock", "Funnel",
+           "RBMFreeEnergy",
            "CompiledPotential", "CallablePotential"]
 
 # Potential kinds of the compiled kernels (EBM_* in csrc/ebm_mcmc.h).
@@ -26,6 +27,7 @@ _GAUSSIAN_MIXTURE = 2
 _ROSENBROCK = 3
 _FUNNEL = 4
 _CALLBACK = 5
+_GBRBM = 6
 
 _NO_CONSTANTS = np.zeros(0)
 
@@ -354,6 +356,60 @@ ENERGY_GRAD_CTYPE = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.POINTER(ctypes.c_do
                                      ctypes.c_void_p)
 """The C signature of a compiled target, as a ctypes type:
 ``double f(const double *x, double *grad, int64_t d, void *user_data)``."""
+
+
+class RBMFreeEnergy(Potential):
+    """Free energy of a Gaussian-Bernoulli RBM as a compiled target, U = F(v).
+
+    With u = v / sigma and a = c + u W (hidden units summed out),
+    F(v) = sum_i (v_i - b_i)^2 / (2 sigma_i^2) - sum_j softplus(a_j), so the
+    samplers draw from the RBM's p(v). Usually made by
+    ``GaussianBernoulliRBM.as_potential()``.
+
+    Parameters
+    ----------
+    weights : array_like of shape (d, n_hidden)
+    visible_bias : array_like of shape (d,)
+    hidden_bias : array_like of shape (n_hidden,)
+    sigma : array_like of shape (d,) or float
+        Standard deviations of the visible units, positive.
+
+    Notes
+    -----
+    The parameters are copied, so later training of the model does not
+    change the target. Each evaluation costs O(d n_hidden) per chain.
+    """
+
+    compiled_kind = _GBRBM
+
+    def __init__(self, weights, visible_bias, hidden_bias, sigma=1.0):
+        self.weights = check_array(weights, "weights", dtype=np.float64, copy=True)
+        self.dim, self.n_hidden = self.weights.shape
+        self.visible_bias = check_array(visible_bias, "visible_bias", dtype=np.float64,
+                                        ndim=1, n_columns=self.dim, copy=True)
+        self.hidden_bias = check_array(hidden_bias, "hidden_bias", dtype=np.float64,
+                                       ndim=1, n_columns=self.n_hidden, copy=True)
+        sigma = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (self.dim,))
+        sigma = check_array(sigma, "sigma", ndim=1, n_columns=self.dim, copy=True)
+        if not (sigma > 0).all():
+            raise ValueError(f"sigma must be positive, got minimum {sigma.min()}.")
+        self.sigma = sigma
+
+    def compiled_arguments(self, dtype):
+        theta = np.concatenate([self.weights.ravel(), self.visible_bias,
+                                self.hidden_bias, 1.0 / self.sigma]).astype(dtype)
+        return self.compiled_kind, theta, _NO_CONSTANTS, self.n_hidden, 0, 0
+
+    def _energy_grad(self, X):
+        Xd = X.astype(np.float64)
+        inv_sigma = 1.0 / self.sigma
+        activation = (Xd * inv_sigma) @ self.weights + self.hidden_bias
+        diff = Xd - self.visible_bias
+        softplus = np.logaddexp(0.0, activation)
+        energy = 0.5 * ((diff * inv_sigma) ** 2).sum(axis=1) - softplus.sum(axis=1)
+        probs = 1.0 / (1.0 + np.exp(-activation))
+        grad = diff * inv_sigma**2 - inv_sigma * (probs @ self.weights.T)
+        return energy, grad.astype(X.dtype)
 
 
 class CompiledPotential(Potential):
