@@ -203,9 +203,10 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((args.chains, args.dim)).astype(dtype)
     target = Gaussian(np.zeros(args.dim))
+    # No step jitter: the baselines all run the fixed step of the issue.
     hmc_options = dict(n_warmup=0, step_size=args.step, n_leapfrog=args.n_leapfrog,
-                       adapt_step_size=False, adapt_mass=False, random_state=1,
-                       n_threads=args.threads)
+                       adapt_step_size=False, adapt_mass=False, step_jitter=0.0,
+                       random_state=1, n_threads=args.threads)
     rwm_options = dict(n_warmup=0, step_size=args.rwm_step, adapt_step_size=False,
                        random_state=2, n_threads=args.threads)
     rows = []

@@ -293,17 +293,24 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_energy_grad)(const ebm_potential *pot
 /*
  * One HMC transition of one chain (MALA with n_leapfrog = 1, ULA with also
  * metropolis = 0). The state (x, g, energy) changes only on acceptance.
- * Random numbers: d normals for the momentum, then, with metropolis, one
+ * Random numbers: with jitter > 0 and metropolis, one float64 uniform number
+ * for the step; d normals for the momentum; then, with metropolis, one
  * float64 uniform number. p, xn and gn are scratch of d numbers each.
  * Returns the acceptance probability and sets accepted and divergent.
  */
 EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
     const ebm_potential *pot, T *restrict x, T *restrict g, double *energy,
-    uint64_t *stream, double step, const T *restrict inv_mass, int n_leapfrog,
-    int metropolis, double max_energy_error, T *restrict p, T *restrict xn,
-    T *restrict gn, double *restrict work, int *accepted, int *divergent)
+    uint64_t *stream, double step, double jitter, const T *restrict inv_mass,
+    int n_leapfrog, int metropolis, double max_energy_error, T *restrict p,
+    T *restrict xn, T *restrict gn, double *restrict work, int *accepted,
+    int *divergent)
 {
     const ptrdiff_t d = pot->dim;
+    /* With jitter > 0 (Metropolis moves only), the step of this transition
+     * is step * (1 + jitter (2 u - 1)) for one float64 uniform u, drawn
+     * before the momentum: a fixed path length can make leapfrog
+     * trajectories nearly periodic, and a random one breaks that. */
+    if (jitter > 0.0 && metropolis) step = step * (1.0 + jitter * (2.0 * ebm_uniform_d(stream) - 1.0));
     const T eps = (T)step;
     const T half = (T)(0.5 * step);
 

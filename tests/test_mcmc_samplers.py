@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from ebmfast.diagnostics import ess
-from ebmfast.mcmc import (CallablePotential, Gaussian, hmc, init_state, langevin_hmc,
+from ebmfast._random import ChainStreams
+from ebmfast.diagnostics import ess, rhat
+from ebmfast.mcmc import (CallablePotential, Gaussian, hmc, init_state, langevin_hmc, step,
                           mala, rwm, ula)
 
 
@@ -105,12 +106,13 @@ def test_acceptance_near_target(sampler, target, kwargs):
 
 
 def test_acceptance_with_mass_windows():
-    # NOTE: after the last window only 50 iterations adapt the step size, and
-    # the averaged step is smaller than the one reaching the target, so the
-    # realised acceptance is higher than 0.8 in low dimension.
+    # NOTE: with mass windows the realised acceptance ends above 0.8: 0.86 on
+    # a 10-D and 0.91 on a 2-D Gaussian in trial runs, after 200 iterations
+    # of step adaptation with jitter (0.93 and 0.955 with Stan's 50 and no
+    # jitter).
     potential = Gaussian(np.zeros(10), cov=np.linspace(0.5, 3.0, 10))
     result = hmc(potential, n_chains=50, n_samples=300, n_warmup=1000, random_state=5)
-    assert 0.75 < result.acceptance_rate.mean() < 0.97
+    assert 0.75 < result.acceptance_rate.mean() < 0.92
     np.testing.assert_allclose(result.inv_mass.mean(axis=0), np.linspace(0.5, 3.0, 10),
                                rtol=0.25)
 
@@ -302,3 +304,38 @@ def test_continue_from_final_state():
     assert more.samples.shape == (8, 20, 2)
     assert np.isfinite(more.samples).all()
     assert np.allclose(more.step_size, first.step_size)
+
+
+def test_step_jitter_breaks_periodic_trajectories():
+    # On this correlated 2-D Gaussian, an adapted step with a fixed path
+    # length made trajectories nearly periodic: R-hat reached 1.21 to 1.27
+    # without jitter (seeds 0 and 1), and 1.005 with the default jitter.
+    target = Gaussian(mean=[1.0, -2.0], cov=[[1.0, 0.8], [0.8, 2.0]])
+    result = hmc(target, n_chains=100, n_samples=1000, n_warmup=1000, random_state=0)
+    assert rhat(result).max() < 1.02
+    np.testing.assert_allclose(result.samples.reshape(-1, 2).mean(axis=0), [1.0, -2.0],
+                               atol=0.05)
+
+
+@pytest.mark.parametrize("sampler", ["hmc", "mala"])
+def test_jittered_step_fast_matches_reference(sampler, dtype):
+    potential = Gaussian(np.zeros(5), cov=np.linspace(0.5, 2.0, 5))
+    X = np.random.default_rng(0).normal(size=(13, 5)).astype(dtype)
+    state = init_state(potential, X)
+    streams = ChainStreams(np.random.SeedSequence(8), 13)
+    twin = streams.copy()
+    fast_state, fast_info = step(sampler, potential, state, streams, step_size=0.5,
+                                 n_leapfrog=4, step_jitter=0.3, backend="fast")
+    ref_state, ref_info = step(sampler, potential, state, twin, step_size=0.5,
+                               n_leapfrog=4, step_jitter=0.3, backend="reference")
+    assert np.array_equal(fast_info.accepted, ref_info.accepted)
+    assert np.array_equal(streams.states, twin.states)
+    tolerance = 2e-5 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(fast_state.position, ref_state.position,
+                               rtol=tolerance, atol=tolerance)
+
+
+def test_step_jitter_checked():
+    target = Gaussian(mean=[0.0, 0.0], cov=1.0)
+    with pytest.raises(ValueError, match="step_jitter must be < 1.0, got 1.5"):
+        hmc(target, n_chains=2, n_samples=2, n_warmup=0, step_jitter=1.5)

@@ -45,12 +45,12 @@ cdef extern from "ebm_mcmc.h" nogil:
                              double *work)
     double ebm_hmc_transition_f(
         const ebm_potential *pot, float *x, float *g, double *energy,
-        uint64_t *stream, double step, const float *inv_mass, int n_leapfrog,
+        uint64_t *stream, double step, double jitter, const float *inv_mass, int n_leapfrog,
         int metropolis, double max_energy_error, float *p, float *xn,
         float *gn, double *work, int *accepted, int *divergent)
     double ebm_hmc_transition_d(
         const ebm_potential *pot, double *x, double *g, double *energy,
-        uint64_t *stream, double step, const double *inv_mass, int n_leapfrog,
+        uint64_t *stream, double step, double jitter, const double *inv_mass, int n_leapfrog,
         int metropolis, double max_energy_error, double *p, double *xn,
         double *gn, double *work, int *accepted, int *divergent)
     double ebm_rwm_transition_f(
@@ -97,6 +97,7 @@ cdef struct RunSpec:
     bint adapt_step
     double target_accept
     double max_energy_error
+    double step_jitter
 
 
 cdef ebm_potential make_potential(
@@ -204,14 +205,16 @@ cdef inline double transition(
         if spec.sampler == RWM:
             return ebm_rwm_transition_f(pot, x, g, energy, stream, step, scale, p, xn,
                                         gn, work, accepted, divergent)
-        return ebm_hmc_transition_f(pot, x, g, energy, stream, step, inv_mass,
+        return ebm_hmc_transition_f(pot, x, g, energy, stream, step, spec.step_jitter,
+                                    inv_mass,
                                     n_leapfrog, metropolis, spec.max_energy_error,
                                     p, xn, gn, work, accepted, divergent)
     else:
         if spec.sampler == RWM:
             return ebm_rwm_transition_d(pot, x, g, energy, stream, step, scale, p, xn,
                                         gn, work, accepted, divergent)
-        return ebm_hmc_transition_d(pot, x, g, energy, stream, step, inv_mass,
+        return ebm_hmc_transition_d(pot, x, g, energy, stream, step, spec.step_jitter,
+                                    inv_mass,
                                     n_leapfrog, metropolis, spec.max_energy_error,
                                     p, xn, gn, work, accepted, divergent)
 
@@ -308,7 +311,7 @@ def run_chains(
     Py_ssize_t n_samples, Py_ssize_t thin, bint adapt_step,
     double target_accept, double max_energy_error,
     floating[:, :, ::1] samples, double[:, ::1] energies, double[:, ::1] stats,
-    int n_threads, Py_ssize_t n_work=-1,
+    int n_threads, Py_ssize_t n_work=-1, double step_jitter=0.0,
 ):
     """Run every chain from state (X, G, energy); all arrays are updated in place.
 
@@ -352,6 +355,7 @@ def run_chains(
     spec.adapt_step = adapt_step
     spec.target_accept = target_accept
     spec.max_energy_error = max_energy_error
+    spec.step_jitter = step_jitter
     cdef ebm_potential pot = make_potential(
         kind, &theta[0] if theta.shape[0] > 0 else NULL, constants, n_components, d,
         function_address, user_data)

@@ -76,15 +76,23 @@ class WindowedVariance:
         return shrink * variance + 1e-3 * (1.0 - shrink)
 
 
-def mass_matrix_windows(n_warmup, init_buffer=75, term_buffer=50, base_window=25):
+def mass_matrix_windows(n_warmup, init_buffer=75, term_buffer=None, base_window=25):
     """Return one flag per warmup iteration: 0 outside windows, 1 inside, 2 at a window's end.
 
     The schedule is Stan's: after an initial buffer of fast adaptation, slow
     windows of doubling length estimate the variance, and a terminal buffer
-    adapts the step size alone. When the three defaults do not fit into
+    adapts the step size alone. When the three sizes do not fit into
     ``n_warmup``, they become 15%, 75% and 10% of it. Fewer than 20 warmup
     iterations get no window.
+
+    The terminal buffer defaults to 20% of the warmup, at least 50
+    iterations, where Stan uses 50: with HMC of a fixed number of leapfrog
+    steps, 50 iterations of dual averaging after the last window left the
+    acceptance near 0.93 on a 10-D Gaussian (target 0.8), against 0.86 with
+    200 iterations and step jitter 0.2.
     """
+    if term_buffer is None:
+        term_buffer = max(50, n_warmup // 5)
     flags = np.zeros(n_warmup, dtype=np.int8)
     if n_warmup < 20:
         return flags

@@ -100,7 +100,7 @@ def _accept(state, proposal, energy_error, divergent, uniform):
 
 
 def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
-             max_energy_error=1000.0, metropolis=True):
+             max_energy_error=1000.0, metropolis=True, step_jitter=0.0):
     """One HMC transition with a diagonal mass matrix, for every chain.
 
     Parameters
@@ -117,10 +117,16 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
         A proposal whose H exceeds the current one by more is a divergence.
     metropolis : bool
         False gives ULA when n_leapfrog is 1: every finite proposal is taken.
+    step_jitter : float
+        With a value j > 0 and metropolis, this transition's step is
+        step_size (1 + j (2 u - 1)) for a uniform u drawn before the
+        momentum, so a fixed path length cannot stay nearly periodic.
     """
     X, U, G = state
     dtype = X.dtype
     d = X.shape[1]
+    if step_jitter > 0 and metropolis:
+        step_size = step_size * (1.0 + step_jitter * (2.0 * draws.uniform() - 1.0))
     eps = step_size.astype(dtype)[:, None]
     half = (0.5 * step_size).astype(dtype)[:, None]
 
@@ -173,7 +179,7 @@ def rwm_step(state, energy_grad, draws, step_size, scale):
 
 
 def transition(sampler, state, energy_grad, draws, step_size, inv_mass, scale,
-               n_leapfrog, max_energy_error):
+               n_leapfrog, max_energy_error, step_jitter=0.0):
     """Dispatch one transition of ``sampler`` ("rwm", "hmc" or "ula")."""
     if sampler == "rwm":
         return rwm_step(state, energy_grad, draws, step_size, scale)
@@ -181,12 +187,12 @@ def transition(sampler, state, energy_grad, draws, step_size, inv_mass, scale,
         return hmc_step(state, energy_grad, draws, step_size, inv_mass, 1,
                         max_energy_error, metropolis=False)
     return hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
-                    max_energy_error)
+                    max_energy_error, step_jitter=step_jitter)
 
 
 def run(sampler, state, energy_grad, draws, *, step_size, inv_mass, scale,
         window_flags, n_leapfrog, n_langevin, langevin_step, n_samples, thin,
-        adapt_step, target_accept, max_energy_error):
+        adapt_step, target_accept, max_energy_error, step_jitter=0.0):
     """Run every chain: Langevin pre-phase, warmup, sampling.
 
     Returns (samples, energies, stats, step_size, inv_mass, state) with the
@@ -210,7 +216,8 @@ def run(sampler, state, energy_grad, draws, *, step_size, inv_mass, scale,
     variance = WindowedVariance(n_chains, d)
     for flag in window_flags:
         state, info = transition(sampler, state, energy_grad, draws, step_size,
-                                 inv_mass, scale, n_leapfrog, max_energy_error)
+                                 inv_mass, scale, n_leapfrog, max_energy_error,
+                                 step_jitter)
         stats[:, 3] += info.divergent
         if adapt_step:
             adaptation.update(info.accept_prob)
@@ -230,7 +237,8 @@ def run(sampler, state, energy_grad, draws, *, step_size, inv_mass, scale,
     energies = np.empty((n_chains, n_samples))
     for s in range(n_samples * thin):
         state, info = transition(sampler, state, energy_grad, draws, step_size,
-                                 inv_mass, scale, n_leapfrog, max_energy_error)
+                                 inv_mass, scale, n_leapfrog, max_energy_error,
+                                 step_jitter)
         stats[:, 0] += info.accepted
         stats[:, 1] += info.accept_prob
         stats[:, 2] += info.divergent

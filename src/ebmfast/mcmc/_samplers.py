@@ -124,8 +124,10 @@ def _energy_grad_function(potential, backend, n_threads):
 def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
          step_size, n_leapfrog, inv_mass, scale, adapt_step_size, adapt_mass,
          target_accept, max_energy_error, n_langevin, langevin_step_size,
-         random_state, backend, n_threads, dtype):
+         random_state, backend, n_threads, dtype, step_jitter=0.0):
     _check_potential(potential)
+    step_jitter = check_real(step_jitter, "step_jitter", minimum=0.0, maximum=1.0,
+                             include_maximum=False)
     backend = check_backend(backend)
     n_threads = check_n_threads(n_threads)
     check_random_state(random_state)
@@ -173,7 +175,8 @@ def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
             X, G, U, streams.states, step,
             inv_mass, scale, window_flags, n_leapfrog, n_langevin,
             langevin_step_size, n_samples, thin, adapt_step_size, target_accept,
-            max_energy_error, samples, energies, stats, n_threads)
+            max_energy_error, samples, energies, stats, n_threads,
+            step_jitter=step_jitter)
         state = reference.ChainState(X, U, G)
     else:
         draws = (reference.CompiledDraws(streams, n_threads) if backend == "fast"
@@ -184,7 +187,8 @@ def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
             window_flags=window_flags, n_leapfrog=n_leapfrog,
             n_langevin=n_langevin, langevin_step=langevin_step_size,
             n_samples=n_samples, thin=thin, adapt_step=adapt_step_size,
-            target_accept=target_accept, max_energy_error=max_energy_error)
+            target_accept=target_accept, max_energy_error=max_energy_error,
+            step_jitter=step_jitter)
 
     n_transitions = n_samples * thin
     return SamplingResult(
@@ -263,8 +267,8 @@ def rwm(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
 def hmc(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
         n_warmup=1000, thin=1, step_size=0.1, n_leapfrog=10, inv_mass=None,
         adapt_step_size=True, adapt_mass=True, target_accept=0.8,
-        max_energy_error=1000.0, random_state=None, backend="fast",
-        n_threads=None, dtype=None):
+        max_energy_error=1000.0, step_jitter=0.2, random_state=None,
+        backend="fast", n_threads=None, dtype=None):
     """Sample with HMC: leapfrog trajectories and a diagonal mass matrix.
 
     Each transition draws p ~ N(0, M), makes ``n_leapfrog`` leapfrog steps
@@ -275,6 +279,13 @@ def hmc(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
     (n_chains, d)) becomes the regularised variance of the draws in Stan's
     windows, per chain. A proposal with non-finite H or H' - H >
     ``max_energy_error`` is a divergence: it is rejected and counted.
+
+    Each transition scales its step by a uniform factor in
+    [1 - step_jitter, 1 + step_jitter] (one extra uniform number per
+    transition). With a fixed path length step_size * n_leapfrog, the
+    leapfrog trajectories of a Gaussian can be nearly periodic and the
+    chains barely move while their acceptance stays high; the jitter breaks
+    that. ``step_jitter=0`` turns it off.
     """
     return _run("hmc", potential, x0, n_chains=n_chains, init=init,
                 n_samples=n_samples, n_warmup=n_warmup, thin=thin,
@@ -282,7 +293,8 @@ def hmc(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
                 scale=None, adapt_step_size=adapt_step_size, adapt_mass=adapt_mass,
                 target_accept=target_accept, max_energy_error=max_energy_error,
                 n_langevin=0, langevin_step_size=1.0, random_state=random_state,
-                backend=backend, n_threads=n_threads, dtype=dtype)
+                backend=backend, n_threads=n_threads, dtype=dtype,
+                step_jitter=step_jitter)
 
 
 def mala(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
@@ -328,7 +340,8 @@ def langevin_hmc(potential, x0=None, *, n_chains=None, init=None, n_langevin=100
                  langevin_step_size=0.05, n_samples=1000, n_warmup=1000, thin=1,
                  step_size=0.1, n_leapfrog=10, inv_mass=None, adapt_step_size=True,
                  adapt_mass=True, target_accept=0.8, max_energy_error=1000.0,
-                 random_state=None, backend="fast", n_threads=None, dtype=None):
+                 step_jitter=0.2, random_state=None, backend="fast", n_threads=None,
+                 dtype=None):
     """Sample with ``n_langevin`` ULA steps for coarse exploration, then HMC.
 
     The ULA steps (size ``langevin_step_size``, not recorded) move chains
@@ -343,7 +356,7 @@ def langevin_hmc(potential, x0=None, *, n_chains=None, init=None, n_langevin=100
                 target_accept=target_accept, max_energy_error=max_energy_error,
                 n_langevin=n_langevin, langevin_step_size=langevin_step_size,
                 random_state=random_state, backend=backend, n_threads=n_threads,
-                dtype=dtype)
+                dtype=dtype, step_jitter=step_jitter)
 
 
 for _function in (rwm, hmc, mala, ula, langevin_hmc):
@@ -351,8 +364,8 @@ for _function in (rwm, hmc, mala, ula, langevin_hmc):
 
 
 def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
-         inv_mass=None, scale=None, max_energy_error=1000.0, backend="fast",
-         n_threads=None):
+         inv_mass=None, scale=None, max_energy_error=1000.0, step_jitter=0.0,
+         backend="fast", n_threads=None):
     """Make one transition of every chain: ``(state, streams) -> (new_state, info)``.
 
     Parameters
@@ -364,6 +377,9 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
     streams : ebmfast._random.ChainStreams
         One stream per chain, advanced in place.
     step_size : float or ndarray of shape (n_chains,)
+    step_jitter : float, default=0.0
+        For "hmc" and "mala": scale this transition's step by a uniform
+        factor in [1 - step_jitter, 1 + step_jitter], as :func:`hmc` does.
 
     Returns
     -------
@@ -380,6 +396,8 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
     if sampler == "mala":
         sampler, n_leapfrog = "hmc", 1
     n_leapfrog = check_int(n_leapfrog, "n_leapfrog", minimum=1)
+    step_jitter = check_real(step_jitter, "step_jitter", minimum=0.0, maximum=1.0,
+                             include_maximum=False)
     X = state.position
     n_chains, d = X.shape
     step = _per_chain(step_size, "step_size", n_chains)
@@ -399,7 +417,8 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
             _KERNEL_CODES[sampler], *potential.compiled_arguments(X.dtype),
             X, G, U, streams.states, step,
             inv_mass, scale, np.zeros(0, dtype=np.int8), n_leapfrog, 0, 1.0, 1, 1,
-            False, 0.5, max_energy_error, samples, energies, stats, n_threads)
+            False, 0.5, max_energy_error, samples, energies, stats, n_threads,
+            step_jitter=step_jitter)
         info = reference.StepInfo(stats[:, 1], stats[:, 0] > 0, stats[:, 2] > 0)
         return reference.ChainState(X, U, G), info
     draws = (reference.CompiledDraws(streams, n_threads) if backend == "fast"
@@ -407,4 +426,4 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
     return reference.transition(sampler, state,
                                 _energy_grad_function(potential, backend, n_threads),
                                 draws, step, inv_mass, scale, n_leapfrog,
-                                max_energy_error)
+                                max_energy_error, step_jitter)
