@@ -27,7 +27,8 @@ from libc.stdint cimport uint64_t
 
 from ._common cimport (
     floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row, threads_for,
-    ebm_softplus_d, EBM_STREAM_WORDS, blas_single_thread, blas_restore_threads,
+    ebm_softplus_d, EBM_STREAM_WORDS, blas_single_thread, block_count, block_size,
+    check_streams, loop_threads, blas_restore_threads,
 )
 
 cdef extern from "ebm_normal.h" nogil:
@@ -40,41 +41,6 @@ cdef inline void normal_fill(uint64_t *stream, floating *out, Py_ssize_t n) noex
         ebm_normal_fill_f(stream, out, n)
     else:
         ebm_normal_fill_d(stream, out, n)
-
-
-# ---------------------------------------------------------------------------
-# Blocking and threads. These follow block_size and loop_threads in
-# _rbm_fast.pyx, which are not exported.
-
-cdef inline Py_ssize_t block_size(Py_ssize_t n_rows) noexcept nogil:
-    """Rows per block: the rows split evenly into at most 8 blocks of at
-    least about 64 rows, so that each BLAS product stays efficient."""
-    cdef Py_ssize_t n_blocks = (n_rows + 63) // 64
-    n_blocks = min(max(n_blocks, 1), 8)
-    return (n_rows + n_blocks - 1) // n_blocks
-
-
-cdef inline Py_ssize_t block_count(Py_ssize_t n_rows, Py_ssize_t size) noexcept nogil:
-    return (n_rows + size - 1) // size
-
-
-cdef int loop_threads(Py_ssize_t work, int n_threads, int blas_previous) noexcept nogil:
-    """Threads for a blocked loop: one when the BLAS threads could not be
-    limited (its own threads then run each product) or the work is small."""
-    if blas_previous < 0:
-        return 1
-    return threads_for(work // 64, n_threads)
-
-
-cdef check_streams(uint64_t[:, ::1] streams, Py_ssize_t n_rows):
-    if streams is None:
-        raise ValueError("streams are required to draw samples.")
-    if streams.shape[1] != EBM_STREAM_WORDS:
-        raise ValueError(f"streams must have {EBM_STREAM_WORDS} columns, got {streams.shape[1]}.")
-    if streams.shape[0] < n_rows:
-        raise ValueError(
-            f"one random stream per row is required: got {streams.shape[0]} "
-            f"streams for {n_rows} rows.")
 
 
 # ---------------------------------------------------------------------------

@@ -4,20 +4,20 @@
 
 All arrays are C-contiguous and of one floating dtype. Row ``i`` of a batch
 or chain array draws only from stream ``streams[i]``, a row of SFC64 state
-words (see csrc/ebm_random.h), so results do not depend on ``n_threads``. Matrix products go
-through scipy's BLAS, which runs its own threads, outside any parallel
-region; the row-wise logistic and Bernoulli passes run in ``prange`` over
-rows, except inside the Gibbs and training loops (see ROW_THREADS_IN_LOOPS).
+words (see csrc/ebm_random.h). The kernels split their rows into blocks
+(``block_size`` in _common.pxd), and each OpenMP thread runs whole blocks
+with scipy's BLAS held to one thread. Block sizes depend only on the row
+count, so results do not depend on ``n_threads``.
 """
 
 from cython.parallel cimport prange
-from libc.math cimport log1p, exp
 from libc.stdint cimport uint64_t, int64_t
 from libc.string cimport memcpy
 
 from ._common cimport (
     floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row, sample_bernoulli_group,
-    threads_for, ebm_softplus_d, EBM_STREAM_WORDS, blas_single_thread,
+    threads_for, ebm_softplus_d, EBM_STREAM_WORDS, blas_single_thread, block_count, block_size,
+    block_size_at_most, check_streams, loop_threads,
     blas_restore_threads,
 )
 
@@ -110,49 +110,6 @@ cdef void visible_layer(const floating *H, const floating *W, const floating *b,
     gemm_rowmajor(c'N', c'T', <int> n_rows, n_visible, n_hidden, <floating> 1.0,
                   H, n_hidden, W, n_hidden, <floating> 0.0, out, n_visible)
     logistic_sample_rows(out, b, sample, streams, n_rows, n_visible, n_threads)
-
-
-# The Gibbs and training loops split their rows (chains or minibatch rows)
-# into blocks and give each OpenMP thread whole blocks, each running its own
-# single-threaded BLAS products and row passes. Letting OpenBLAS run its own
-# threads instead, with OpenMP row passes between products, was slower: its
-# idle threads spin between products and competed with the OpenMP threads
-# (measured on 2 cores at 1,000 chains of 784 x 500). The block size depends
-# only on the number of rows, so results never depend on the thread count.
-
-cdef inline Py_ssize_t block_size(Py_ssize_t n_rows, Py_ssize_t max_blocks=8) noexcept nogil:
-    """Rows per block: the rows split evenly into at most max_blocks blocks
-    of at least about 64 rows.
-
-    Smaller blocks cost more than they gain: OpenBLAS packs the whole weight
-    matrix for every product, and a single-threaded product of 16 rows of a
-    784 x 500 model ran at 78 GFLOP/s against 97 for 64 rows and more.
-    NOTE: 8 blocks cap the parallelism of the row loops at 8 threads.
-    """
-    cdef Py_ssize_t n_blocks = (n_rows + 63) // 64
-    n_blocks = min(max(n_blocks, 1), max_blocks)
-    return (n_rows + n_blocks - 1) // n_blocks
-
-
-cdef inline Py_ssize_t block_count(Py_ssize_t n_rows, Py_ssize_t size) noexcept nogil:
-    return (n_rows + size - 1) // size
-
-
-cdef int loop_threads(Py_ssize_t work, int n_threads, int blas_previous) noexcept nogil:
-    """Threads for a blocked loop: one when the BLAS threads could not be
-    limited (its own threads then run each product) or the work is small."""
-    if blas_previous < 0:
-        return 1
-    return threads_for(work // 64, n_threads)
-
-
-cdef check_streams(uint64_t[:, ::1] streams, Py_ssize_t n_rows):
-    if streams.shape[1] != EBM_STREAM_WORDS:
-        raise ValueError(f"streams must have {EBM_STREAM_WORDS} columns, got {streams.shape[1]}.")
-    if streams.shape[0] < n_rows:
-        raise ValueError(
-            f"one random stream per row is required: got {streams.shape[0]} "
-            f"streams for {n_rows} rows.")
 
 
 # ---------------------------------------------------------------------------
@@ -359,7 +316,7 @@ cdef void cd_minibatch(
     cdef Py_ssize_t data_size = block_size(n_data), model_size = block_size(n_model)
     # The weight update measured faster in blocks of at most 64 visible
     # units than in 8 larger blocks (784 x 500, batch 100, 2 threads).
-    cdef Py_ssize_t weight_size = block_size(n_visible, n_visible)
+    cdef Py_ssize_t weight_size = block_size_at_most(n_visible, n_visible)
     cdef Py_ssize_t n_data_blocks = block_count(n_data, data_size)
     cdef Py_ssize_t n_model_blocks = block_count(n_model, model_size)
     cdef Py_ssize_t n_weight_blocks = block_count(n_visible, weight_size)

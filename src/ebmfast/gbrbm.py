@@ -1,6 +1,5 @@
 """Gaussian-Bernoulli restricted Boltzmann machine for real-valued data."""
 
-import json
 import logging
 import numbers
 import time
@@ -10,6 +9,7 @@ import numpy as np
 
 from . import _gbrbm_fast as fast
 from . import _gbrbm_reference as reference
+from ._model_files import read_model_file, write_model_file
 from ._random import ChainStreams, as_seed_sequence, check_random_state
 from ._rbm_reference import sample_bernoulli as _reference_bernoulli
 from ._validation import (
@@ -22,9 +22,6 @@ __all__ = ["GaussianBernoulliRBM"]
 logger = logging.getLogger("ebmfast")
 
 _FILE_KIND = "ebmfast.GaussianBernoulliRBM"
-_FILE_VERSION = 1
-_FILE_ENTRIES = ("kind", "format_version", "settings", "weights", "visible_bias",
-                 "hidden_bias", "log_sigma")
 _MAX_EXACT_HIDDEN = 20
 
 
@@ -781,18 +778,11 @@ class GaussianBernoulliRBM:
         settings = {name: value for name, value in self.get_params().items()
                     if name != "random_state"}
         settings["sigma"] = np.asarray(settings["sigma"], dtype=np.float64).tolist()
-        arrays = {
-            "kind": np.array(_FILE_KIND),
-            "format_version": np.array(_FILE_VERSION),
-            "settings": np.array(json.dumps(settings)),
-            "weights": self.weights_,
-            "visible_bias": self.visible_bias_,
-            "hidden_bias": self.hidden_bias_,
-            "log_sigma": self.log_sigma_,
-        }
+        arrays = {"weights": self.weights_, "visible_bias": self.visible_bias_,
+                  "hidden_bias": self.hidden_bias_, "log_sigma": self.log_sigma_}
         if self.persistent_hidden_ is not None:
             arrays["persistent_hidden"] = self.persistent_hidden_
-        np.savez(path, **arrays)
+        write_model_file(path, _FILE_KIND, settings, arrays)
 
     @classmethod
     def load(cls, path, **kwargs):
@@ -805,33 +795,10 @@ class GaussianBernoulliRBM:
             Constructor parameters that override the saved settings, such as
             ``backend`` or ``random_state``.
         """
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise ValueError(f"{path} is not a readable .npz model file: {error}") from error
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(
-                f"{path} is not a saved {_FILE_KIND} model: it holds a single "
-                "array, not the .npz archive that GaussianBernoulliRBM.save writes.")
-        with data:
-            kind = str(data["kind"]) if "kind" in data.files else None
-            if kind != _FILE_KIND:
-                raise ValueError(
-                    f"{path} is not a saved {_FILE_KIND} model: its 'kind' entry "
-                    f"is {kind!r}.")
-            missing = sorted(set(_FILE_ENTRIES) - set(data.files))
-            if missing:
-                raise ValueError(f"{path} is missing the entries {missing}; "
-                                 "the file is damaged or was not written by save.")
-            version = int(data["format_version"])
-            if version > _FILE_VERSION:
-                raise ValueError(
-                    f"{path} uses file format {version}; this ebmfast reads "
-                    f"format {_FILE_VERSION} and older. Upgrade ebmfast.")
-            settings = json.loads(str(data["settings"]))
-            arrays = {name: data[name] for name in
-                      ("weights", "visible_bias", "hidden_bias", "log_sigma")}
-            chains = data["persistent_hidden"] if "persistent_hidden" in data.files else None
+        settings, arrays = read_model_file(
+            path, _FILE_KIND, ("weights", "visible_bias", "hidden_bias", "log_sigma"),
+            ("persistent_hidden",), "GaussianBernoulliRBM")
+        chains = arrays.get("persistent_hidden")
         settings.update(kwargs)
         W = check_array(arrays["weights"], "weights", copy=True)
         model = cls._from_arrays(W, arrays["visible_bias"], arrays["hidden_bias"],

@@ -1,12 +1,12 @@
 """Bernoulli-Bernoulli restricted Boltzmann machine."""
 
-import json
 import logging
 import time
 
 import numpy as np
 
 from . import _rbm_ops as ops
+from ._model_files import read_model_file, write_model_file
 from ._random import ChainStreams, as_seed_sequence, check_random_state
 from ._rbm_eval import (
     MAX_EXACT_UNITS, LogPartition, ais_log_partition, exact_log_partition)
@@ -19,11 +19,8 @@ __all__ = ["BernoulliRBM", "NotFittedError"]
 logger = logging.getLogger("ebmfast")
 
 _FILE_KIND = "ebmfast.BernoulliRBM"
-_FILE_VERSION = 1
 _UNIT_RANGE_HINT = ("Scale the data to [0, 1] first, for example X / 255 for "
                     "8-bit images or X / X.max().")
-_FILE_ENTRIES = ("kind", "format_version", "settings", "weights", "visible_bias",
-                 "hidden_bias")
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -598,19 +595,13 @@ class BernoulliRBM:
         self._check_fitted()
         settings = {name: value for name, value in self.get_params().items()
                     if name != "random_state"}
-        arrays = {
-            "kind": np.array(_FILE_KIND),
-            "format_version": np.array(_FILE_VERSION),
-            "settings": np.array(json.dumps(settings)),
-            "weights": self.weights_,
-            "visible_bias": self.visible_bias_,
-            "hidden_bias": self.hidden_bias_,
-        }
+        arrays = {"weights": self.weights_, "visible_bias": self.visible_bias_,
+                  "hidden_bias": self.hidden_bias_}
         if self._data_visible_bias is not None:
             arrays["data_visible_bias"] = self._data_visible_bias
         if self.persistent_hidden_ is not None:
             arrays["persistent_hidden"] = self.persistent_hidden_
-        np.savez(path, **arrays)
+        write_model_file(path, _FILE_KIND, settings, arrays)
 
     @classmethod
     def load(cls, path, **kwargs):
@@ -623,34 +614,11 @@ class BernoulliRBM:
             Constructor parameters that override the saved settings, such as
             ``backend`` or ``random_state``.
         """
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise ValueError(f"{path} is not a readable .npz model file: {error}") from error
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(
-                f"{path} is not a saved {_FILE_KIND} model: it holds a single "
-                "array, not the .npz archive that BernoulliRBM.save writes.")
-        with data:
-            kind = str(data["kind"]) if "kind" in data.files else None
-            if kind != _FILE_KIND:
-                raise ValueError(
-                    f"{path} is not a saved {_FILE_KIND} model: its 'kind' entry "
-                    f"is {kind!r}.")
-            missing = sorted(set(_FILE_ENTRIES) - set(data.files))
-            if missing:
-                raise ValueError(f"{path} is missing the entries {missing}; "
-                                 "the file is damaged or was not written by save.")
-            version = int(data["format_version"])
-            if version > _FILE_VERSION:
-                raise ValueError(
-                    f"{path} uses file format {version}; this ebmfast reads "
-                    f"format {_FILE_VERSION} and older. Upgrade ebmfast.")
-            settings = json.loads(str(data["settings"]))
-            arrays = {name: data[name] for name in
-                      ("weights", "visible_bias", "hidden_bias")}
-            data_bias = data["data_visible_bias"] if "data_visible_bias" in data.files else None
-            chains = data["persistent_hidden"] if "persistent_hidden" in data.files else None
+        settings, arrays = read_model_file(
+            path, _FILE_KIND, ("weights", "visible_bias", "hidden_bias"),
+            ("data_visible_bias", "persistent_hidden"), "BernoulliRBM")
+        data_bias = arrays.get("data_visible_bias")
+        chains = arrays.get("persistent_hidden")
         settings.update(kwargs)
         model = cls.from_params(arrays["weights"], arrays["visible_bias"],
                                 arrays["hidden_bias"], **settings)
