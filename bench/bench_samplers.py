@@ -35,7 +35,7 @@ def ess_per_second(samples, seconds):
 
 
 def textbook_hmc(x, n_draws, step, n_leapfrog, rng):
-    """One chain, written the way a textbook writes it."""
+    """Run one HMC chain, written the way a textbook writes it."""
     draws = np.empty((n_draws, x.size), dtype=x.dtype)
     for t in range(n_draws):
         p = rng.standard_normal(x.size).astype(x.dtype)

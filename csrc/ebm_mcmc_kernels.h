@@ -209,7 +209,7 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_funnel)(const double *restrict constants, pt
  * units summed out: with u = v / sigma and a_j = c_j + (u W)_j,
  * F(v) = sum_i (v_i - b_i)^2 / (2 sigma_i^2) - sum_j softplus(a_j), and
  * dF/dv_i = (v_i - b_i) / sigma_i^2 - (sum_j W_ij logistic(a_j)) / sigma_i.
- * work holds H doubles: the a_j, then the logistic(a_j).
+ * work has room for H doubles: the a_j, then the logistic(a_j).
  */
 EBM_MCMC_INLINE double EBM_NAME(ebm_gbrbm)(const T *restrict theta, ptrdiff_t n_hidden,
                                          ptrdiff_t d, const T *restrict x,
@@ -258,7 +258,7 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_callback)(const ebm_potential *pot, const T 
 }
 
 /* Set g = grad U(x) and return U(x), or 0 for a Gaussian when !want_energy.
- * work holds ebm_potential_work_size(...) doubles. */
+ * work has room for ebm_potential_work_size(...) doubles. */
 EBM_MCMC_INLINE double EBM_NAME(ebm_potential_eval)(const ebm_potential *pot, const T *restrict x,
                                                   T *restrict g, double *restrict work,
                                                   int want_energy)

@@ -57,8 +57,8 @@ def test_gbrbm_hybrid_sampler_finds_both_modes():
                           n_warmup=200, random_state=2)
     samples = result.samples.reshape(-1, 2)
     upper = samples.sum(axis=1) > 0
-    # Over training seeds 0, 1, 2 the upper mode held 0.35, 0.23 and 0.19 of
-    # the samples (data: 0.3); a model that misses a mode or splits them
+    # Over training seeds 0, 1, 2 the upper mode got 0.35, 0.23 and 0.19 of
+    # the samples (data: 0.3). A model that misses a mode or splits them
     # evenly is outside this bound.
     assert abs(upper.mean() - WEIGHTS[0]) < 0.12
     for centre, side in zip(CENTRES, (upper, ~upper)):

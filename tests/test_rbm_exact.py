@@ -56,8 +56,8 @@ def test_log_likelihood_matches_enumeration():
 
 # Gibbs chains: 2,000 chains, 20 burn-in sweeps, then 100 sweeps recorded,
 # so 200,000 correlated draws over 16 states. Their total variation distance
-# to the exact p(v) was about 0.003 in trial runs; the bound leaves room for
-# that and the test's power is checked below on a perturbed model.
+# to the exact p(v) was about 0.003 in trial runs. The bound leaves room for
+# that, and the test's power is checked below on a perturbed model.
 TV_BOUND = 0.012
 
 

@@ -132,7 +132,9 @@ def test_logistic_extreme_preactivations(dtype, backend):
     W = pre.reshape(1, -1)
     P = ops.hidden_probs(V, W, np.zeros(pre.size, dtype), backend, 1)[0]
     assert np.isfinite(P).all()
-    assert P[0] < 1e-30 and P[-1] == 1.0 and P[3] == 0.5
+    assert P[0] < 1e-30
+    assert P[-1] == 1.0
+    assert P[3] == 0.5
     F = ops.free_energy(V, W, np.zeros(1, dtype), np.zeros(pre.size, dtype), backend, 1)
     assert np.isfinite(F).all()
     expected = -np.logaddexp(0, pre.astype(np.float64)).sum()

@@ -148,7 +148,7 @@ def mean_nearest_distance(samples, data):
 def test_samples_resemble_digits(digits, persistent):
     # Samples of a trained model lie near real digits. An untrained model
     # (independent pixels with the data's means) gives samples about 1.5 away
-    # on average; trained ones were 1.1 to 1.25 away over 3 seeds.
+    # on average, and trained ones were 1.1 to 1.25 away over 3 seeds.
     X = digits.astype(np.float32)
     trained = ebmfast.BernoulliRBM(n_hidden=64, n_epochs=15, learning_rate=0.05,
                                    persistent=persistent, random_state=0).fit(X)
@@ -252,7 +252,8 @@ def test_score_samples_deterministic_and_per_feature(digits):
     assert np.array_equal(a, b)
     assert a.shape == (20,)
     # A sum of 64 log-probabilities, each between log(1e-6) and 0.
-    assert (a < 0).all() and (a > -64 * 14).all()
+    assert (a < 0).all()
+    assert (a > -64 * 14).all()
 
 
 def test_load_rejects_npy_and_text(tmp_path):

@@ -108,7 +108,7 @@ def ais_log_partition(W, b, c, *, n_runs, n_betas, base_visible_bias, streams,
     p_beta(v, h) proportional to
     exp((1 - beta) a^T v + beta (v^T W h + b^T v + c^T h)), whose hidden
     units can be summed out. Each run starts from an exact draw of the base
-    model and moves by one Gibbs sweep at each beta; run i draws from
+    model and moves by one Gibbs sweep at each beta. Run i draws from
     stream i.
 
     Returns

@@ -768,9 +768,9 @@ class GaussianBernoulliRBM:
     def save(self, path):
         """Write the model to an ``.npz`` file (no pickle).
 
-        The file holds the parameters (with log sigma exactly), the
+        The file contains the parameters (with log sigma exactly), the
         constructor settings except ``random_state``, and the persistent
-        chains of PCD. It does not hold the momentum velocities or the
+        chains of PCD. It does not contain the momentum velocities or the
         random streams, so training continued after :meth:`load` restarts
         the momentum and draws new numbers.
         """

@@ -77,8 +77,8 @@ class BernoulliRBM:
         OpenMP allows (``OMP_NUM_THREADS`` is honoured). Results do not
         depend on it. Training, Gibbs sampling and AIS give each thread
         whole blocks of rows and make scipy's OpenBLAS single-threaded while
-        they run (its thread count is restored afterwards); with another
-        BLAS they run on one OpenMP thread and the BLAS's own threads.
+        they run, then restore its thread count. With another BLAS they run
+        on one OpenMP thread and the BLAS's own threads.
     random_state : None, int, SeedSequence or Generator, default=None
         Seed of the initial weights, the minibatch order and the per-chain
         random streams. An int or SeedSequence makes :meth:`fit` repeatable.
@@ -587,8 +587,8 @@ class BernoulliRBM:
     def save(self, path):
         """Write the model to an ``.npz`` file (no pickle).
 
-        The file holds the parameters, the constructor settings except
-        ``random_state``, and the persistent chains of PCD. It does not hold
+        The file contains the parameters, the constructor settings except
+        ``random_state``, and the persistent chains of PCD. It does not contain
         the momentum velocities or the random streams, so training continued
         after :meth:`load` restarts the momentum and draws new numbers.
         """

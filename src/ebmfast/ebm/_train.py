@@ -62,7 +62,7 @@ class TrainingHistory:
 
 
 class _NonFiniteError(Exception):
-    """Internal signal: a non-finite value was found; the message says which."""
+    """Internal signal that a non-finite value was found; the message names it."""
 
 
 def _check_model(model):

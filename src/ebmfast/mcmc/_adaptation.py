@@ -85,11 +85,11 @@ def mass_matrix_windows(n_warmup, init_buffer=75, term_buffer=None, base_window=
     ``n_warmup``, they become 15%, 75% and 10% of it. Fewer than 20 warmup
     iterations get no window.
 
-    The terminal buffer defaults to 20% of the warmup, at least 50
-    iterations, where Stan uses 50: with HMC of a fixed number of leapfrog
+    The terminal buffer defaults to 20% of the warmup and at least 50
+    iterations, where Stan uses 50. With HMC of a fixed number of leapfrog
     steps, 50 iterations of dual averaging after the last window left the
-    acceptance near 0.93 on a 10-D Gaussian (target 0.8), against 0.86 with
-    200 iterations and step jitter 0.2.
+    acceptance near 0.93 on a 10-D Gaussian (target 0.8). With 200
+    iterations and step jitter 0.2 it was 0.86.
     """
     if term_buffer is None:
         term_buffer = max(50, n_warmup // 5)

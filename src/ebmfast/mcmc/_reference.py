@@ -32,7 +32,7 @@ class ChainState(NamedTuple):
 
 
 class StepInfo(NamedTuple):
-    """What one transition did, per chain: arrays of shape (n_chains,)."""
+    """Outcome of one transition per chain: arrays of shape (n_chains,)."""
 
     accept_prob: np.ndarray
     accepted: np.ndarray
@@ -101,7 +101,7 @@ def _accept(state, proposal, energy_error, divergent, uniform):
 
 def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
              max_energy_error=1000.0, metropolis=True, step_jitter=0.0):
-    """One HMC transition with a diagonal mass matrix, for every chain.
+    """Make one HMC transition with a diagonal mass matrix, for every chain.
 
     Parameters
     ----------
@@ -165,7 +165,7 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
 
 
 def rwm_step(state, energy_grad, draws, step_size, scale):
-    """One random-walk Metropolis transition, x' = x + step * scale * z, z ~ N(0, I)."""
+    """Make one random-walk Metropolis transition, x' = x + step * scale * z, z ~ N(0, I)."""
     X, U, _ = state
     dtype = X.dtype
     z = draws.normal(X.shape[1], dtype)

@@ -283,9 +283,9 @@ def hmc(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
     Each transition scales its step by a uniform factor in
     [1 - step_jitter, 1 + step_jitter] (one extra uniform number per
     transition). With a fixed path length step_size * n_leapfrog, the
-    leapfrog trajectories of a Gaussian can be nearly periodic and the
-    chains barely move while their acceptance stays high; the jitter breaks
-    that. ``step_jitter=0`` turns it off.
+    leapfrog trajectories of a Gaussian can be nearly periodic, so the
+    chains barely move while their acceptance stays high. The jitter breaks
+    that, and ``step_jitter=0`` turns it off.
     """
     return _run("hmc", potential, x0, n_chains=n_chains, init=init,
                 n_samples=n_samples, n_warmup=n_warmup, thin=thin,
