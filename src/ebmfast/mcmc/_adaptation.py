@@ -4,14 +4,41 @@ Both are vectorised over chains, with one adaptation state per chain; the
 compiled kernel in ``_mcmc_fast.pyx`` runs the same updates chain by chain.
 """
 
+import math
+
 import numpy as np
 
-__all__ = ["DualAveraging", "WindowedVariance", "mass_matrix_windows"]
+__all__ = ["DualAveraging", "WindowedVariance", "mass_matrix_windows", "libm_exp", "libm_log"]
 
 # Hoffman and Gelman (2014), "The No-U-Turn Sampler", JMLR 15, section 3.2.
 GAMMA = 0.05
 T0 = 10.0
 KAPPA = 0.75
+
+
+def libm_exp(values):
+    """Return exp of each float64 value by the C library, as the kernels compute it.
+
+    NumPy's own vectorised exp and log differ from the C library's in the
+    last bit for a few percent of inputs. A one-bit difference in a step size
+    or an acceptance probability makes the two backends' chains drift apart,
+    so the reference evaluates them one value at a time through ``math``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    return np.array([_safe_exp(v) for v in values.ravel()]).reshape(values.shape)
+
+
+def _safe_exp(value):
+    try:
+        return math.exp(value)
+    except OverflowError:
+        return math.inf
+
+
+def libm_log(values):
+    """Return log of each positive float64 value by the C library; see `libm_exp`."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.array([math.log(v) for v in values.ravel()]).reshape(values.shape)
 
 
 class DualAveraging:
@@ -30,7 +57,7 @@ class DualAveraging:
 
     def restart(self):
         """Start again around the current step size, with mu = log(10 step)."""
-        self.mu = np.log(10.0 * self.step_size)
+        self.mu = libm_log(10.0 * self.step_size)
         self.h_bar = np.zeros_like(self.step_size)
         self.log_step_bar = np.zeros_like(self.step_size)
         self.count = 0
@@ -42,13 +69,13 @@ class DualAveraging:
         log_step = self.mu - np.sqrt(self.count) / GAMMA * self.h_bar
         eta = self.count ** -KAPPA
         self.log_step_bar = eta * log_step + (1.0 - eta) * self.log_step_bar
-        self.step_size = np.exp(log_step)
+        self.step_size = libm_exp(log_step)
 
     def final_step_size(self):
         """Return the averaged step size, or the current one before any update."""
         if self.count == 0:
             return self.step_size
-        return np.exp(self.log_step_bar)
+        return libm_exp(self.log_step_bar)
 
 
 class WindowedVariance:

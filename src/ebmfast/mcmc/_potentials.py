@@ -15,6 +15,8 @@ import numbers
 import numpy as np
 
 from .._validation import check_array, check_backend, check_int, check_n_threads, check_real
+from ._adaptation import libm_exp
+from ._sums import kernel_order_sum
 
 __all__ = ["Potential", "Gaussian", "GaussianMixture", "Rosenbrock", "Funnel",
            "RBMFreeEnergy",
@@ -166,11 +168,16 @@ class Gaussian(Potential):
     def _energy_grad(self, X):
         dtype = X.dtype
         R = X - self.mean.astype(dtype)
+        precision = self.precision.astype(dtype)
         if self.diagonal:
-            G = self.precision.astype(dtype) * R
+            G = precision * R
         else:
-            G = R @ self.precision.astype(dtype)
-        energy = 0.5 * np.einsum("ij,ij->i", G.astype(np.float64), R.astype(np.float64))
+            # Row by row in the kernel's order rather than R @ P, whose BLAS
+            # sums round differently (see _sums.py for why that matters).
+            G = np.zeros_like(R)
+            for k in range(self.dim):
+                G = G + R[:, k:k + 1] * precision[k]
+        energy = 0.5 * kernel_order_sum(G.astype(np.float64) * R.astype(np.float64))
         return energy, G
 
 
@@ -292,7 +299,10 @@ class Rosenbrock(Potential):
         Xd = X.astype(np.float64)
         first = Xd[:, 0] - self.mu
         E = Xd[:, 1:] - Xd[:, :-1] ** 2                            # (n, d - 1)
-        energy = self.a * first**2 + self.b * np.sum(E * E, axis=1)
+        # Summed term by term in index order, as the kernel does.
+        energy = self.a * first * first
+        for j in range(self.dim - 1):
+            energy = energy + self.b * E[:, j] * E[:, j]
         G = np.zeros_like(Xd)
         G[:, 0] = 2.0 * self.a * first
         G[:, 1:] += 2.0 * self.b * E
@@ -341,8 +351,8 @@ class Funnel(Potential):
         Xd = X.astype(np.float64)
         v = Xd[:, 0]
         with np.errstate(over="ignore", invalid="ignore"):
-            scale = np.exp(-v)
-            squares = np.sum(Xd[:, 1:] ** 2, axis=1)
+            scale = libm_exp(-v)
+            squares = kernel_order_sum(Xd[:, 1:] ** 2)
             half_tail = 0.5 * (self.dim - 1)
             energy = 0.5 * v * v / self.sigma**2 + half_tail * v + 0.5 * scale * squares
             G = np.empty_like(Xd)

@@ -13,7 +13,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .._normal_reference import standard_normal_rows
-from ._adaptation import DualAveraging, WindowedVariance
+from ._adaptation import DualAveraging, WindowedVariance, libm_exp
+from ._sums import kernel_order_sum
 
 __all__ = ["ChainState", "StepInfo", "hmc_step", "rwm_step", "run"]
 
@@ -86,8 +87,8 @@ def _accept(state, proposal, energy_error, divergent, uniform):
 
     ``uniform`` is None for unadjusted moves, which accept every finite one.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        prob = np.where(energy_error <= 0, 1.0, np.exp(-energy_error))
+    # exp by the C library, as the kernels; see libm_exp.
+    prob = np.where(energy_error <= 0, 1.0, libm_exp(np.where(energy_error > 0, -energy_error, 0.0)))
     if uniform is None:
         prob = np.ones_like(energy_error)
     prob = np.where(divergent, 0.0, prob)
@@ -97,6 +98,12 @@ def _accept(state, proposal, energy_error, divergent, uniform):
                            np.where(accepted, proposal.energy, state.energy),
                            np.where(keep, proposal.grad, state.grad))
     return new_state, StepInfo(prob, accepted, divergent)
+
+
+def _weighted_square_sum(weights, p):
+    """Return sum_j w_j p_j^2 per chain, formed in float64 in the kernels' order."""
+    p = p.astype(np.float64)
+    return kernel_order_sum(np.broadcast_to(weights, p.shape).astype(np.float64) * p * p)
 
 
 def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
@@ -132,7 +139,7 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
 
     # Momentum p ~ N(0, M) with M = diag(1 / inv_mass), and K = p^T M^-1 p / 2.
     p = draws.normal(d, dtype) / np.sqrt(inv_mass)
-    kinetic0 = 0.5 * np.sum(inv_mass.astype(np.float64) * p * p, axis=1, dtype=np.float64)
+    kinetic0 = 0.5 * _weighted_square_sum(inv_mass, p)
 
     # Leapfrog: half step in p, then n_leapfrog steps in x with full steps in
     # p between them, then a final half step in p.
@@ -149,8 +156,7 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
             if step < n_leapfrog - 1:
                 p = p - eps * Gn
         p = p - half * Gn
-        kinetic1 = 0.5 * np.sum(inv_mass.astype(np.float64) * p * p, axis=1,
-                                dtype=np.float64)
+        kinetic1 = 0.5 * _weighted_square_sum(inv_mass, p)
 
     # Metropolis correction on H = U + K.
     with np.errstate(invalid="ignore", over="ignore"):
