@@ -14,8 +14,10 @@
  *   angle = q pi/2 + phi, uniform on the circle
  *   z0 = radius cos(angle), z1 = radius sin(angle)
  * A fill of n numbers takes ceil(n / 2) draws and stores z0, z1, z0, z1, ...;
- * for an odd n the z1 of the last draw is dropped. float32 fills round the
- * double results to float.
+ * for an odd n the z1 of the last draw is dropped.
+ *
+ * float32 fills follow the same steps in float arithmetic, with fewer bits,
+ * so that eight pairs fit in one AVX2 register (see the float32 section).
  *
  * log is evaluated as e ln 2 + 2 atanh(s) with u = m 2^e,
  * m in [sqrt(1/2), sqrt(2)) and s = (m - 1) / (m + 1), the atanh series
@@ -143,17 +145,95 @@ EBM_NORMAL_KERNEL static void ebm_normal_fill_d(uint64_t *stream, double *out, p
     }
 }
 
+/* ---------------------------------------------------------------------------
+ * float32 normals. Each 64-bit draw r gives two, with every step in float:
+ *   k = r >> 33 (31 bits), u = (float(k) + 0.5) * 2^-31, in (0, 1]
+ *   radius = sqrt(-2 log(u))
+ *   q = (r & 0xffffffff) >> 30, quadrant 0..3
+ *   a = (r >> 7) & 0x7fffff (23 bits), phi = (a + 0.5) * (pi/2 * 2^-23) - pi/4
+ *   z0 = radius cos(q pi/2 + phi), z1 = radius sin(q pi/2 + phi)
+ * float(k) rounds to nearest, so u is exact near 0, where the tail is made,
+ * and |z| stays below sqrt(64 ln 2) = 6.66 as in the double scheme.
+ * log(u) is e ln 2 + 2 atanh(s) with the atanh series to s^9, sin(phi) and
+ * cos(phi) are Taylor series to phi^11 and phi^10: each is accurate to about
+ * one unit in the last place of a float. The constants 1/k are float
+ * divisions, correctly rounded.
+ */
+
+/* log(u) for u in (0, 1], a normal float. */
+static inline float ebm_normal_log_unit_f(float u)
+{
+    int32_t bits;
+    memcpy(&bits, &u, sizeof bits);
+    float exponent = (float)((bits >> 23) - 127);
+    int32_t mantissa_bits = (bits & 0x007fffff) | 0x3f800000;
+    float m;
+    memcpy(&m, &mantissa_bits, sizeof m);
+    float big = m > 1.41421356f ? 1.0f : 0.0f;
+    m = m * (1.0f - 0.5f * big);
+    exponent = exponent + big;
+    float s = (m - 1.0f) / (m + 1.0f);
+    float s2 = s * s;
+    float p = 1.0f / 9.0f;
+    p = p * s2 + 1.0f / 7.0f;
+    p = p * s2 + 1.0f / 5.0f;
+    p = p * s2 + 1.0f / 3.0f;
+    p = p * s2 + 1.0f;
+    /* ln 2 = 0.693359375 - 2.12194440e-4; the first product is exact. */
+    return exponent * 0.693359375f + (exponent * -2.12194440e-4f + 2.0f * s * p);
+}
+
+/* The two float normals of one 64-bit draw. */
+static inline void ebm_normal_pair_f(uint64_t r, float *z0, float *z1)
+{
+    float u = ((float)(int32_t)(r >> 33) + 0.5f) * 4.65661287e-10f; /* 2^-31 */
+    float radius = sqrtf(-2.0f * ebm_normal_log_unit_f(u));
+
+    uint32_t lo = (uint32_t)r;
+    float quadrant = (float)(int32_t)(lo >> 30);
+    float v = (float)(int32_t)((lo >> 7) & 0x7fffffu) + 0.5f;
+    /* pi/2 as a float times 2^-23, exact; then pi/4 as a float. */
+    float phi = v * 1.87253519e-7f - 0.785398163f;
+    float phi2 = phi * phi;
+    float sin_p = -1.0f / 39916800.0f;
+    sin_p = sin_p * phi2 + 1.0f / 362880.0f;
+    sin_p = sin_p * phi2 - 1.0f / 5040.0f;
+    sin_p = sin_p * phi2 + 1.0f / 120.0f;
+    sin_p = sin_p * phi2 - 1.0f / 6.0f;
+    sin_p = sin_p * phi2 + 1.0f;
+    float sin_phi = sin_p * phi;
+    float cos_p = -1.0f / 3628800.0f;
+    cos_p = cos_p * phi2 + 1.0f / 40320.0f;
+    cos_p = cos_p * phi2 - 1.0f / 720.0f;
+    cos_p = cos_p * phi2 + 1.0f / 24.0f;
+    cos_p = cos_p * phi2 - 0.5f;
+    float cos_phi = cos_p * phi2 + 1.0f;
+
+    /* Rotate by q quarter turns, as ebm_normal_pair. */
+    float odd = (quadrant == 1.0f || quadrant == 3.0f) ? 1.0f : 0.0f;
+    float cos_sign = (quadrant == 1.0f || quadrant == 2.0f) ? -1.0f : 1.0f;
+    float sin_sign = quadrant >= 2.0f ? -1.0f : 1.0f;
+    float c = odd == 1.0f ? sin_phi : cos_phi;
+    float s = odd == 1.0f ? cos_phi : sin_phi;
+    *z0 = radius * (cos_sign * c);
+    *z1 = radius * (sin_sign * s);
+}
+
+/* Fill out[0..n) with float standard normals from one stream. */
 EBM_NORMAL_KERNEL static void ebm_normal_fill_f(uint64_t *stream, float *out, ptrdiff_t n)
 {
     uint64_t raw[EBM_NORMAL_CHUNK];
-    double pairs[2 * EBM_NORMAL_CHUNK];
+    float z0[EBM_NORMAL_CHUNK], z1[EBM_NORMAL_CHUNK];
     for (ptrdiff_t start = 0; start < n; start += 2 * EBM_NORMAL_CHUNK) {
         ptrdiff_t count = n - start < 2 * EBM_NORMAL_CHUNK ? n - start : 2 * EBM_NORMAL_CHUNK;
         ptrdiff_t n_draws = (count + 1) / 2;
         for (ptrdiff_t i = 0; i < n_draws; i++) raw[i] = ebm_next_uint64(stream);
-        for (ptrdiff_t i = 0; i < n_draws; i++)
-            ebm_normal_pair(raw[i], &pairs[2 * i], &pairs[2 * i + 1]);
-        for (ptrdiff_t i = 0; i < count; i++) out[start + i] = (float)pairs[i];
+        for (ptrdiff_t i = 0; i < n_draws; i++) ebm_normal_pair_f(raw[i], &z0[i], &z1[i]);
+        for (ptrdiff_t i = 0; i < count / 2; i++) {
+            out[start + 2 * i] = z0[i];
+            out[start + 2 * i + 1] = z1[i];
+        }
+        if (count % 2) out[start + count - 1] = z0[n_draws - 1];
     }
 }
 

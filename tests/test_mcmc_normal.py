@@ -5,7 +5,8 @@ import pytest
 from scipy import stats
 
 from ebmfast import _mcmc_fast
-from ebmfast._normal_reference import log_unit, standard_normal, standard_normal_rows
+from ebmfast._normal_reference import (log_unit, log_unit_f32, normals_from_raw_f32,
+                                      standard_normal, standard_normal_rows)
 from ebmfast._random import ChainStreams
 
 
@@ -42,10 +43,32 @@ def test_log_polynomial_accuracy():
     np.testing.assert_allclose(log_unit(u), np.log(u), rtol=4e-16, atol=1e-16)
 
 
-def test_normal_moments():
+def test_float32_log_polynomial_accuracy():
+    u = np.concatenate([np.linspace(2.0**-32, 1.0, 100001), [2.0**-32, 0.5, 1.0]])
+    u = u.astype(np.float32)
+    exact = np.log(u.astype(np.float64))
+    error = np.abs(log_unit_f32(u).astype(np.float64) - exact)
+    # Within two float32 units in the last place of the result, or 1e-7 near u = 1.
+    assert (error <= np.maximum(2 * np.spacing(np.abs(exact).astype(np.float32)), 1e-7)).all()
+
+
+def test_float32_normal_extremes():
+    # All-zero and all-one bits give the smallest and the largest radius.
+    raw = np.array([0, 2**64 - 1, 2**63, 12345], dtype=np.uint64)
+    z = normals_from_raw_f32(raw)
+    assert z.dtype == np.float32
+    assert np.isfinite(z).all()
+    assert np.abs(z).max() < np.sqrt(64 * np.log(2))
+    radius = np.hypot(z[0], z[1])
+    np.testing.assert_allclose(radius, np.sqrt(-2 * np.log(2.0**-32)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_normal_moments(dtype):
     streams = ChainStreams(np.random.SeedSequence(6), 100)
-    z = np.empty((100, 20000))
+    z = np.empty((100, 20000), dtype=dtype)
     _mcmc_fast.normal_rows(streams.states, z, 2)
+    z = z.astype(np.float64)
     z = z.ravel()
     n = z.size
     # Standard errors of the first four sample moments of N(0, 1).

@@ -11,6 +11,9 @@ bit-identical to the compiled ones. Each 64-bit draw r gives two numbers:
 
 log, sin and cos are polynomials (see the header) rather than NumPy's own
 functions, whose last bits differ between platforms and from C's libm.
+
+float32 numbers come from a scheme of their own, computed in float32 from
+31 bits for the radius and 2 + 23 bits for the angle (``normals_from_raw_f32``).
 """
 
 import numpy as np
@@ -82,6 +85,62 @@ def normals_from_raw(raw):
     return pairs
 
 
+_F = np.float32
+
+
+def _float_reciprocals(denominators):
+    # 1/k as a correctly rounded float division, as the C constants 1.0f / k.
+    return [_F(1.0) / _F(k) for k in denominators]
+
+
+_ATANH_F = _float_reciprocals([9, 7, 5, 3, 1])
+_SIN_F = [-c if sign else c for c, sign in
+          zip(_float_reciprocals([39916800, 362880, 5040, 120, 6, 1]),
+              [True, False, True, False, True, False])]
+_COS_F = [-c if sign else c for c, sign in
+          zip(_float_reciprocals([3628800, 40320, 720, 24, 2, 1]),
+              [True, False, True, False, True, False])]
+
+
+def log_unit_f32(u):
+    """Return log(u) for float32 u in (0, 1], as ``ebm_normal_log_unit_f``."""
+    bits = u.view(np.int32)
+    exponent = ((bits >> 23) - 127).astype(_F)
+    m = ((bits & 0x007FFFFF) | 0x3F800000).view(_F)
+    big = np.where(m > _F(1.41421356), _F(1.0), _F(0.0))
+    m = m * (_F(1.0) - _F(0.5) * big)
+    exponent = exponent + big
+    s = (m - _F(1.0)) / (m + _F(1.0))
+    p = _horner(_ATANH_F, s * s)
+    return exponent * _F(0.693359375) + (exponent * _F(-2.12194440e-4) + _F(2.0) * s * p)
+
+
+def normals_from_raw_f32(raw):
+    """Return the 2 * len(raw) float32 normals of the 64-bit draws ``raw``."""
+    raw = np.asarray(raw, dtype=np.uint64)
+    k = (raw >> np.uint64(33)).astype(np.int32)
+    u = (k.astype(_F) + _F(0.5)) * _F(2.0**-31)
+    radius = np.sqrt(_F(-2.0) * log_unit_f32(u))
+
+    low = (raw & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    quadrant = (low >> np.uint32(30)).astype(np.int32).astype(_F)
+    v = ((low >> np.uint32(7)) & np.uint32(0x7FFFFF)).astype(np.int32).astype(_F) + _F(0.5)
+    phi = v * (_F(np.pi / 2) * _F(2.0**-23)) - _F(np.pi / 4)
+    phi2 = phi * phi
+    sin_phi = _horner(_SIN_F, phi2) * phi
+    cos_phi = _horner(_COS_F, phi2)
+
+    odd = (quadrant == 1) | (quadrant == 3)
+    cos_sign = np.where((quadrant == 1) | (quadrant == 2), _F(-1.0), _F(1.0))
+    sin_sign = np.where(quadrant >= 2, _F(-1.0), _F(1.0))
+    c = np.where(odd, sin_phi, cos_phi)
+    s = np.where(odd, cos_phi, sin_phi)
+    pairs = np.empty(2 * raw.size, dtype=_F)
+    pairs[0::2] = radius * (cos_sign * c)
+    pairs[1::2] = radius * (sin_sign * s)
+    return pairs
+
+
 def standard_normal(streams, i, n, dtype=np.float64):
     """Draw ``n`` standard normals from stream ``i``, as ``ebm_normal_fill_*``.
 
@@ -94,13 +153,15 @@ def standard_normal(streams, i, n, dtype=np.float64):
     n : int
         Number of normals.
     dtype : float32 or float64
-        float32 numbers are the float64 ones rounded to float32.
+        float32 numbers follow the float32 scheme of ``normals_from_raw_f32``.
 
     Returns
     -------
     z : ndarray of shape (n,)
     """
     raw = streams.random_raw(i, (n + 1) // 2)
+    if np.dtype(dtype) == np.float32:
+        return normals_from_raw_f32(raw)[:n]
     return normals_from_raw(raw)[:n].astype(dtype)
 
 
