@@ -283,6 +283,27 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_potential_eval)(const ebm_potential *pot, co
     }
 }
 
+/*
+ * One leapfrog step for a Gaussian with diagonal precision, as one pass:
+ * p = p - kick * g_old, x = x + eps M^-1 p, g = P (x - m). The general loop
+ * in ebm_hmc_transition makes three passes with the same operations in the
+ * same order, so both give identical bits. g_old may be g itself.
+ */
+EBM_MCMC_INLINE void EBM_NAME(ebm_diagonal_leapfrog_step)(
+    const T *restrict theta, ptrdiff_t d, const T *restrict inv_mass, T kick, T eps,
+    const T *g_old, T *restrict p, T *restrict x, T *g)
+{
+    const T *restrict mean = theta;
+    const T *restrict precision = theta + d;
+    for (ptrdiff_t j = 0; j < d; j++) {
+        const T pj = p[j] - kick * g_old[j];
+        const T xj = x[j] + eps * (inv_mass[j] * pj);
+        p[j] = pj;
+        x[j] = xj;
+        g[j] = precision[j] * (xj - mean[j]);
+    }
+}
+
 /* U(x) and grad U(x) for one point, from the batch function of the driver. */
 EBM_MCMC_KERNEL static double EBM_NAME(ebm_energy_grad)(const ebm_potential *pot,
                                                         const T *x, T *g, double *work)
@@ -323,14 +344,22 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
      * momentum steps between them, final half momentum step. Only the last
      * position needs the energy. */
     memcpy(xn, x, (size_t)d * sizeof(T));
-    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - half * g[j];
     double new_energy = 0.0;
-    for (int l = 0; l < n_leapfrog; l++) {
-        const int last = l == n_leapfrog - 1;
-        for (ptrdiff_t j = 0; j < d; j++) xn[j] = xn[j] + eps * (inv_mass[j] * p[j]);
-        new_energy = EBM_NAME(ebm_potential_eval)(pot, xn, gn, work, last);
-        if (!last)
-            for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - eps * gn[j];
+    if (pot->kind == EBM_GAUSSIAN_DIAGONAL) {
+        const T *theta = (const T *)pot->theta;
+        EBM_NAME(ebm_diagonal_leapfrog_step)(theta, d, inv_mass, half, eps, g, p, xn, gn);
+        for (int l = 1; l < n_leapfrog; l++)
+            EBM_NAME(ebm_diagonal_leapfrog_step)(theta, d, inv_mass, eps, eps, gn, p, xn, gn);
+        new_energy = EBM_NAME(ebm_potential_eval)(pot, xn, gn, work, 1);
+    } else {
+        for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - half * g[j];
+        for (int l = 0; l < n_leapfrog; l++) {
+            const int last = l == n_leapfrog - 1;
+            for (ptrdiff_t j = 0; j < d; j++) xn[j] = xn[j] + eps * (inv_mass[j] * p[j]);
+            new_energy = EBM_NAME(ebm_potential_eval)(pot, xn, gn, work, last);
+            if (!last)
+                for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - eps * gn[j];
+        }
     }
     for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - half * gn[j];
     const double kinetic1 = 0.5 * EBM_NAME(ebm_weighted_square_sum)(inv_mass, p, d);

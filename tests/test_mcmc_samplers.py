@@ -106,10 +106,11 @@ def test_acceptance_near_target(sampler, target, kwargs):
 
 
 def test_acceptance_with_mass_windows():
-    # NOTE: with mass windows the realised acceptance ends above 0.8: 0.86 on
-    # a 10-D and 0.91 on a 2-D Gaussian in trial runs, after 200 iterations
-    # of step adaptation with jitter (0.93 and 0.955 with Stan's 50 and no
-    # jitter).
+    # NOTE: the realised acceptance ends above 0.8 (0.86 on a 10-D Gaussian
+    # in trial runs) although the terminal phase averages 0.796: the final
+    # step is the mean of noisy log steps, and acceptance is concave in the
+    # log step. With Stan's 50-iteration terminal phase and no jitter it
+    # was 0.93.
     potential = Gaussian(np.zeros(10), cov=np.linspace(0.5, 3.0, 10))
     result = hmc(potential, n_chains=50, n_samples=300, n_warmup=1000, random_state=5)
     assert 0.75 < result.acceptance_rate.mean() < 0.92
