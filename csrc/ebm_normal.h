@@ -228,7 +228,13 @@ EBM_NORMAL_KERNEL static void ebm_normal_fill_f(uint64_t *stream, float *out, pt
         ptrdiff_t count = n - start < 2 * EBM_NORMAL_CHUNK ? n - start : 2 * EBM_NORMAL_CHUNK;
         ptrdiff_t n_draws = (count + 1) / 2;
         for (ptrdiff_t i = 0; i < n_draws; i++) raw[i] = ebm_next_uint64(stream);
-        for (ptrdiff_t i = 0; i < n_draws; i++) ebm_normal_pair_f(raw[i], &z0[i], &z1[i]);
+        /* Whole groups of 8 pairs, so that no pair takes the slow scalar
+         * path; the pairs of the zero padding are computed and ignored. */
+        const ptrdiff_t n_groups = (n_draws + 7) / 8;
+        for (ptrdiff_t i = n_draws; i < 8 * n_groups; i++) raw[i] = 0;
+        for (ptrdiff_t group = 0; group < n_groups; group++)
+            for (int k = 0; k < 8; k++)
+                ebm_normal_pair_f(raw[8 * group + k], &z0[8 * group + k], &z1[8 * group + k]);
         for (ptrdiff_t i = 0; i < count / 2; i++) {
             out[start + 2 * i] = z0[i];
             out[start + 2 * i + 1] = z1[i];
