@@ -9,13 +9,17 @@ the same way, which is what they check.
 import numpy as np
 import pytest
 
-from ebmfast.mcmc import Funnel, Gaussian, Rosenbrock, hmc, langevin_hmc, mala, rwm
+from ebmfast.mcmc import (Funnel, Gaussian, RBMFreeEnergy, Rosenbrock, hmc, langevin_hmc,
+                          mala, rwm)
 
 POTENTIALS = {
     "dense": Gaussian([1.0, -2.0, 0.5], cov=[[1.0, 0.5, 0.0], [0.5, 2.0, 0.3], [0.0, 0.3, 0.5]]),
     "diagonal": Gaussian(np.arange(10.0), cov=np.linspace(0.5, 2.0, 10)),
     "rosenbrock": Rosenbrock(dim=3),
     "funnel": Funnel(dim=5),
+    "rbm_free_energy": RBMFreeEnergy(
+        0.5 * np.random.default_rng(0).normal(size=(3, 4)), [0.2, -0.1, 0.0],
+        [0.1, 0.0, -0.3, 0.2], sigma=[1.0, 0.8, 1.2]),
 }
 SAMPLERS = {
     "hmc": (hmc, {"n_leapfrog": 5}),

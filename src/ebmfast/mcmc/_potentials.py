@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from .. import _math_reference
 from .._validation import check_array, check_backend, check_int, check_n_threads, check_real
 from ._adaptation import libm_exp
 from ._sums import kernel_order_sum
@@ -411,14 +412,30 @@ class RBMFreeEnergy(Potential):
         return self.compiled_kind, theta, _NO_CONSTANTS, self.n_hidden, 0, 0
 
     def _energy_grad(self, X):
+        # The kernel's operations in its order: parameters rounded to the
+        # dtype of X, products and sums in float64, each sum term by term.
+        def as_kernel(values):
+            return values.astype(X.dtype).astype(np.float64)
+
+        W = as_kernel(self.weights)
+        b = as_kernel(self.visible_bias)
+        inv_sigma = as_kernel(1.0 / self.sigma)
         Xd = X.astype(np.float64)
-        inv_sigma = 1.0 / self.sigma
-        activation = (Xd * inv_sigma) @ self.weights + self.hidden_bias
-        diff = Xd - self.visible_bias
-        softplus = np.logaddexp(0.0, activation)
-        energy = 0.5 * ((diff * inv_sigma) ** 2).sum(axis=1) - softplus.sum(axis=1)
-        probs = 1.0 / (1.0 + np.exp(-activation))
-        grad = diff * inv_sigma**2 - inv_sigma * (probs @ self.weights.T)
+        activation = np.tile(as_kernel(self.hidden_bias), (X.shape[0], 1))
+        for i in range(self.dim):
+            activation = activation + (Xd[:, i] * inv_sigma[i])[:, None] * W[i]
+        energy = np.zeros(X.shape[0])
+        softplus = _math_reference.softplus(activation)
+        for j in range(self.n_hidden):
+            energy = energy - softplus[:, j]
+        probs = _math_reference.logistic(activation)
+        pull = np.zeros_like(Xd)
+        for j in range(self.n_hidden):
+            pull = pull + W[:, j] * probs[:, j:j + 1]
+        diff = Xd - b
+        for i in range(self.dim):
+            energy = energy + 0.5 * diff[:, i] * diff[:, i] * inv_sigma[i] * inv_sigma[i]
+        grad = diff * inv_sigma * inv_sigma - pull * inv_sigma
         return energy, grad.astype(X.dtype)
 
 
