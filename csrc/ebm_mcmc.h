@@ -53,6 +53,7 @@
 #define EBM_FUNNEL 4
 #define EBM_CALLBACK 5
 #define EBM_GBRBM 6
+#define EBM_GAUSSIAN_MIXTURE_DENSE 7
 
 /*
  * A compiled target: return U(x) and write grad U(x) into grad, for one
@@ -72,6 +73,10 @@ typedef double (*ebm_energy_grad_fn)(const double *x, double *grad, int64_t d,
  *   Gaussian, dense:    theta = [mean (d), precision (d * d), row-major]
  *   Gaussian mixture:   theta = [means (K * d), precisions (K * d)],
  *                       constants = [log w_k + sum_j log(precision_kj) / 2 (K)]
+ *   Gaussian mixture, dense covariances C_k = A_k A_k^T (Cholesky):
+ *                       theta = [means (K * d), W_k = A_k^-1 (K * d * d),
+ *                       row-major, lower triangular; the upper triangle
+ *                       is not read], constants = [log w_k + sum_i log W_k,ii (K)]
  *   Rosenbrock:         constants = [a, b, mu]
  *   funnel:             constants = [sigma]
  *   Gaussian-Bernoulli RBM free energy, H = n_components hidden units:
@@ -97,7 +102,39 @@ static inline ptrdiff_t ebm_potential_work_size(int kind, ptrdiff_t d, int n_com
     case EBM_GAUSSIAN_MIXTURE: return (ptrdiff_t)n_components + d;
     case EBM_CALLBACK: return 2 * d;
     case EBM_GBRBM: return n_components;
+    case EBM_GAUSSIAN_MIXTURE_DENSE:
+        return (ptrdiff_t)n_components + (ptrdiff_t)n_components * d + d;
     default: return 1;
+    }
+}
+
+/* Length of theta that a kind reads, as laid out above, or -1 for an
+ * unknown kind. */
+static inline ptrdiff_t ebm_potential_theta_size(int kind, ptrdiff_t d, int n_components)
+{
+    const ptrdiff_t k = n_components;
+    switch (kind) {
+    case EBM_GAUSSIAN_DIAGONAL: return 2 * d;
+    case EBM_GAUSSIAN_DENSE: return d + d * d;
+    case EBM_GAUSSIAN_MIXTURE: return 2 * k * d;
+    case EBM_GAUSSIAN_MIXTURE_DENSE: return k * d + k * d * d;
+    case EBM_ROSENBROCK: return 0;
+    case EBM_FUNNEL: return 0;
+    case EBM_CALLBACK: return 0;
+    case EBM_GBRBM: return d * k + d + k + d;
+    default: return -1;
+    }
+}
+
+/* Length of constants that a kind reads. */
+static inline ptrdiff_t ebm_potential_constants_size(int kind, int n_components)
+{
+    switch (kind) {
+    case EBM_GAUSSIAN_MIXTURE: return n_components;
+    case EBM_GAUSSIAN_MIXTURE_DENSE: return n_components;
+    case EBM_ROSENBROCK: return 3;
+    case EBM_FUNNEL: return 1;
+    default: return 0;
     }
 }
 

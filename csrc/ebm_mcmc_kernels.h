@@ -31,6 +31,39 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_weighted_square_sum)(const T *restrict w,
     return total;
 }
 
+/* sum_j a[j] * b[j] for a in T and b in double, the products formed in double. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_dot_mixed)(const T *restrict a, const double *restrict b,
+                                             ptrdiff_t n)
+{
+    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    ptrdiff_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++) s[k] += (double)a[j + k] * b[j + k];
+    double total = EBM_NAME(ebm_combine8)(s);
+    for (; j < n; j++) total += (double)a[j] * b[j];
+    return total;
+}
+
+/*
+ * Return -log sum_k exp(l_k) for the K log terms in l, and replace l by the
+ * responsibilities softmax(l). The sum runs around the largest term, so it
+ * cannot overflow, and it cannot underflow to log(0) while that term is
+ * finite. A NaN term makes the result NaN.
+ */
+EBM_MCMC_INLINE double EBM_NAME(ebm_negative_log_sum_exp)(double *restrict l, int n_terms)
+{
+    double top = l[0];
+    for (int c = 1; c < n_terms; c++)
+        if (l[c] > top) top = l[c];
+    double total = 0.0;
+    for (int c = 0; c < n_terms; c++) {
+        l[c] = exp(l[c] - top);
+        total += l[c];
+    }
+    for (int c = 0; c < n_terms; c++) l[c] = l[c] / total;
+    return -(top + log(total));
+}
+
 /* sum_j a[j], in double; used to check that a gradient is finite. */
 EBM_MCMC_INLINE double EBM_NAME(ebm_sum)(const T *restrict a, ptrdiff_t n)
 {
@@ -129,24 +162,71 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_mixture)(const T *restrict theta,
         log_terms[c] = constants[c] - 0.5 * q;
     }
 
-    /* log-sum-exp around the largest term; a NaN term makes the energy NaN. */
-    double top = log_terms[0];
-    for (int c = 1; c < n_components; c++)
-        if (log_terms[c] > top) top = log_terms[c];
-    double total = 0.0;
-    for (int c = 0; c < n_components; c++) {
-        log_terms[c] = exp(log_terms[c] - top);
-        total += log_terms[c];
-    }
-    double energy = -(top + log(total));
+    const double energy = EBM_NAME(ebm_negative_log_sum_exp)(log_terms, n_components);
 
     for (ptrdiff_t j = 0; j < d; j++) grad[j] = 0.0;
     for (int c = 0; c < n_components; c++) {
         const T *restrict mean = means + (ptrdiff_t)c * d;
         const T *restrict precision = precisions + (ptrdiff_t)c * d;
-        const double weight = log_terms[c] / total;
+        const double weight = log_terms[c];
         for (ptrdiff_t j = 0; j < d; j++)
             grad[j] += weight * ((double)precision[j] * ((double)x[j] - (double)mean[j]));
+    }
+    for (ptrdiff_t j = 0; j < d; j++) g[j] = (T)grad[j];
+    return energy;
+}
+
+/*
+ * Mixture of K Gaussians with dense covariances C_k = A_k A_k^T. With the
+ * lower-triangular W_k = A_k^-1 (so P_k = W_k^T W_k) and z_k = W_k (x - m_k):
+ * U = -log sum_k exp(l_k), l_k = c_k - |z_k|^2 / 2,
+ * g = sum_k w_k W_k^T z_k with responsibilities w_k = softmax(l)_k.
+ * Each component costs d^2 / 2 multiply-adds for z_k, and d^2 / 2 more for
+ * its gradient term unless its responsibility underflows to 0. A factor
+ * rounded to float still gives |z_k|^2 >= 0, which a rounded precision
+ * matrix does not promise.
+ * work has room for K + K d + d doubles: l (then w), the z_k, and the
+ * residual x - m_k (then g before rounding to T).
+ */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_mixture_dense)(const T *restrict theta,
+                                                          const double *restrict constants,
+                                                          int n_components, ptrdiff_t d,
+                                                          const T *restrict x, T *restrict g,
+                                                          double *restrict work)
+{
+    double *restrict log_terms = work;
+    double *restrict whitened = work + n_components;
+    double *restrict grad = whitened + (ptrdiff_t)n_components * d;
+    const T *means = theta;
+    const T *factors = theta + (ptrdiff_t)n_components * d;
+    for (int c = 0; c < n_components; c++) {
+        const T *restrict mean = means + (ptrdiff_t)c * d;
+        const T *restrict factor = factors + (ptrdiff_t)c * d * d;
+        double *restrict z = whitened + (ptrdiff_t)c * d;
+        for (ptrdiff_t j = 0; j < d; j++) grad[j] = (double)x[j] - (double)mean[j];
+        /* z_i = sum_{j <= i} W_ij r_j runs along row i of W. */
+        double q = 0.0;
+        for (ptrdiff_t i = 0; i < d; i++) {
+            z[i] = EBM_NAME(ebm_dot_mixed)(factor + i * d, grad, i + 1);
+            q += z[i] * z[i];
+        }
+        log_terms[c] = constants[c] - 0.5 * q;
+    }
+
+    const double energy = EBM_NAME(ebm_negative_log_sum_exp)(log_terms, n_components);
+
+    /* g = sum_k W_k^T (w_k z_k), adding w_k z_ki times row i of W_k. */
+    for (ptrdiff_t j = 0; j < d; j++) grad[j] = 0.0;
+    for (int c = 0; c < n_components; c++) {
+        const double weight = log_terms[c];
+        if (weight == 0.0) continue;
+        const T *restrict factor = factors + (ptrdiff_t)c * d * d;
+        const double *restrict z = whitened + (ptrdiff_t)c * d;
+        for (ptrdiff_t i = 0; i < d; i++) {
+            const T *restrict row = factor + i * d;
+            const double scaled = weight * z[i];
+            for (ptrdiff_t j = 0; j <= i; j++) grad[j] += scaled * (double)row[j];
+        }
     }
     for (ptrdiff_t j = 0; j < d; j++) g[j] = (T)grad[j];
     return energy;
@@ -272,6 +352,9 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_potential_eval)(const ebm_potential *pot, co
     case EBM_GAUSSIAN_MIXTURE:
         return EBM_NAME(ebm_gaussian_mixture)(theta, pot->constants, pot->n_components,
                                               pot->dim, x, g, work);
+    case EBM_GAUSSIAN_MIXTURE_DENSE:
+        return EBM_NAME(ebm_gaussian_mixture_dense)(theta, pot->constants, pot->n_components,
+                                                    pot->dim, x, g, work);
     case EBM_ROSENBROCK:
         return EBM_NAME(ebm_rosenbrock)(pot->constants, pot->dim, x, g);
     case EBM_FUNNEL:

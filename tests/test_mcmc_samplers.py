@@ -6,8 +6,8 @@ from scipy import special, stats
 
 from ebmfast._random import ChainStreams
 from ebmfast.diagnostics import ess, rhat
-from ebmfast.mcmc import (CallablePotential, Gaussian, hmc, init_state, langevin_hmc, step,
-                          mala, rwm, ula)
+from ebmfast.mcmc import (CallablePotential, Gaussian, GaussianMixture, hmc, init_state,
+                          langevin_hmc, step, mala, rwm, ula)
 
 
 def correlated_2d():
@@ -90,6 +90,39 @@ def test_mixture_weights():
     n_eff = ess(positive, method="mean")
     mcse = np.sqrt(expected * (1 - expected) / n_eff)
     assert abs(positive.mean() - expected) < 4.5 * mcse
+
+
+def test_dense_mixture_moments_hmc():
+    # Two overlapping components with opposite correlations, so chains cross
+    # between them and the draws test the weights as well as the shapes.
+    weights = np.array([0.35, 0.65])
+    means = np.array([[-1.0, 0.8], [1.0, -0.6]])
+    covs = np.array([[[1.0, 0.6], [0.6, 0.8]], [[0.7, -0.3], [-0.3, 1.2]]])
+    potential = GaussianMixture(weights, means, cov=covs)
+    result = hmc(potential, n_chains=40, n_samples=1000, n_warmup=500, random_state=20)
+    draws = result.samples
+    assert result.divergences.sum() == 0
+
+    # The mean responsibility of component k over p(x) is exactly w_k.
+    flat = draws.reshape(-1, 2)
+    log_terms = np.stack([np.log(w) + stats.multivariate_normal(m, c).logpdf(flat)
+                          for w, m, c in zip(weights, means, covs)], axis=-1)
+    responsibility = special.softmax(log_terms, axis=-1).reshape(draws.shape)
+    assert_within_mc_error(responsibility, weights, "weight")
+
+    mean = weights @ means
+    second = np.einsum("k,kij->ij", weights, covs + np.einsum("ki,kj->kij", means, means))
+    cov = second - np.outer(mean, mean)
+    assert_within_mc_error(draws, mean, "mean")
+    centred = draws - mean
+    products = np.stack([centred[..., 0] ** 2, centred[..., 1] ** 2,
+                         centred[..., 0] * centred[..., 1]], axis=-1)
+    assert_within_mc_error(products, np.array([cov[0, 0], cov[1, 1], cov[0, 1]]),
+                           "covariance")
+
+    # Nearly every chain spends time in each component.
+    in_first = responsibility[..., 0] > 0.5
+    assert np.mean(in_first.any(axis=1) & (~in_first).any(axis=1)) > 0.9
 
 
 @pytest.mark.parametrize("sampler,target,kwargs", [

@@ -39,6 +39,8 @@ cdef extern from "ebm_mcmc.h" nogil:
         void *user_data
     const int EBM_CALLBACK
     Py_ssize_t ebm_potential_work_size(int kind, Py_ssize_t d, int n_components)
+    Py_ssize_t ebm_potential_theta_size(int kind, Py_ssize_t d, int n_components)
+    Py_ssize_t ebm_potential_constants_size(int kind, int n_components)
     double ebm_energy_grad_f(const ebm_potential *pot, const float *x, float *g,
                              double *work)
     double ebm_energy_grad_d(const ebm_potential *pot, const double *x, double *g,
@@ -101,11 +103,26 @@ cdef struct RunSpec:
 
 
 cdef ebm_potential make_potential(
-    int kind, const void *theta, const double[::1] constants, int n_components,
-    Py_ssize_t d, size_t function_address, size_t user_data,
+    int kind, const void *theta, Py_ssize_t theta_size, const double[::1] constants,
+    int n_components, Py_ssize_t d, size_t function_address, size_t user_data,
 ) except *:
-    """Describe a target for the C kernels; theta points at the floating array."""
+    """Describe a target for the C kernels; theta points at the floating array.
+
+    Raises ValueError for an unknown kind, or when theta or constants do not
+    have the length that the kernel of that kind reads.
+    """
     cdef ebm_potential pot
+    cdef Py_ssize_t expected = ebm_potential_theta_size(kind, d, n_components)
+    if expected < 0:
+        raise ValueError(f"unknown potential kind {kind}.")
+    if theta_size != expected:
+        raise ValueError(f"potential kind {kind} with d = {d} and {n_components} "
+                         f"components needs {expected} parameters in theta, got "
+                         f"{theta_size}.")
+    expected = ebm_potential_constants_size(kind, n_components)
+    if constants.shape[0] != expected:
+        raise ValueError(f"potential kind {kind} with {n_components} components needs "
+                         f"{expected} constants, got {constants.shape[0]}.")
     if kind == EBM_CALLBACK and function_address == 0:
         raise ValueError("a callback potential needs a non-null function address.")
     pot.kind = kind
@@ -147,8 +164,8 @@ def potential_energy_grad(int kind, const floating[::1] theta,
     cdef Py_ssize_t i, n = X.shape[0], d = X.shape[1]
     cdef Py_ssize_t n_work = ebm_potential_work_size(kind, d, n_components)
     cdef ebm_potential pot = make_potential(
-        kind, &theta[0] if theta.shape[0] > 0 else NULL, constants, n_components, d,
-        function_address, user_data)
+        kind, &theta[0] if theta.shape[0] > 0 else NULL, theta.shape[0], constants,
+        n_components, d, function_address, user_data)
     cdef double *work
     if d == 0 or n == 0:
         return
@@ -357,8 +374,8 @@ def run_chains(
     spec.max_energy_error = max_energy_error
     spec.step_jitter = step_jitter
     cdef ebm_potential pot = make_potential(
-        kind, &theta[0] if theta.shape[0] > 0 else NULL, constants, n_components, d,
-        function_address, user_data)
+        kind, &theta[0] if theta.shape[0] > 0 else NULL, theta.shape[0], constants,
+        n_components, d, function_address, user_data)
     cdef const signed char *flags = &window_flags[0] if window_flags.shape[0] > 0 else NULL
     cdef floating *sample_base = &samples[0, 0, 0] if n_samples > 0 else NULL
     cdef double *energy_base = &energies[0, 0] if n_samples > 0 else NULL

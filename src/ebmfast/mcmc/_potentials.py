@@ -13,6 +13,7 @@ import ctypes
 import numbers
 
 import numpy as np
+import scipy.linalg
 
 from .. import _math_reference
 from .._validation import check_array, check_backend, check_int, check_n_threads, check_real
@@ -31,6 +32,7 @@ _ROSENBROCK = 3
 _FUNNEL = 4
 _CALLBACK = 5
 _GBRBM = 6
+_GAUSSIAN_MIXTURE_DENSE = 7
 
 _NO_CONSTANTS = np.zeros(0)
 
@@ -183,7 +185,7 @@ class Gaussian(Potential):
 
 
 class GaussianMixture(Potential):
-    """Mixture of Gaussians with diagonal covariances.
+    """Mixture of Gaussians with diagonal or full (dense) covariances.
 
     U(x) = -log sum_k w_k N(x; m_k, C_k), up to the constant (2 pi)^(d/2).
 
@@ -192,15 +194,61 @@ class GaussianMixture(Potential):
     weights : array_like of shape (K,)
         Positive component weights; they are divided by their sum.
     means : array_like of shape (K, d)
-    cov : float, array_like of shape (d,) or (K, d), optional
-        Diagonal covariances: a number or a vector shared by every
-        component, or one row per component. The default is the identity.
+    cov : float or array_like, optional
+        Covariances C_k, read from the shape:
+
+        - a number: one isotropic covariance for every component;
+        - shape (d,): one diagonal shared by every component;
+        - shape (K,): one isotropic variance per component;
+        - shape (K, d): one diagonal per component, one per row;
+        - shape (d, d): one full matrix shared by every component;
+        - shape (K, d, d): one full matrix per component, as
+          ``covariances_`` of scikit-learn's ``GaussianMixture`` with
+          ``covariance_type="full"``.
+
+        When K == d the shape is ambiguous and the diagonal reading wins: a
+        1-D array is (d,) and a 2-D array is (K, d). Pass a full matrix
+        shared by K == d components as ``np.broadcast_to(C, (K, d, d))``.
+        Variances must be positive, and full matrices symmetric (to a
+        relative 1e-10) and positive definite. The default is the identity.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (K,)
+        The weights divided by their sum.
+    cov : ndarray of shape (K, d) or (K, d, d)
+        The diagonals of the covariances when ``diagonal`` is True, else the
+        full matrices (symmetrised).
+    precisions : ndarray of the shape of ``cov``
+        The inverse covariances, in the same form.
+    diagonal : bool
+        True when every covariance is diagonal, full matrices with zero
+        off-diagonal entries included.
+    log_constants : ndarray of shape (K,)
+        log w_k - log det(C_k) / 2.
 
     Notes
     -----
-    One gradient costs O(K d). The responsibilities are computed with the
-    largest log term subtracted, so points far from every component keep a
-    finite energy as long as it fits in a double.
+    With diagonal covariances one gradient costs O(K d). With full ones it
+    costs O(K d^2): the Cholesky factorisations C_k = A_k A_k^T and the
+    inverse factors W_k = A_k^-1 are computed once in float64, and each
+    evaluation forms z_k = W_k (x - m_k), l_k = log w_k + log det W_k - |z_k|^2 / 2
+    and the gradient sum_k softmax(l)_k W_k^T z_k. The compiled kernels read
+    the means and W_k rounded to the dtype of the chains. The
+    responsibilities are computed with the largest l_k subtracted, so points
+    far from every component keep a finite energy as long as it fits in a
+    double.
+
+    Examples
+    --------
+    >>> from ebmfast.mcmc import GaussianMixture, hmc
+    >>> target = GaussianMixture([0.4, 0.6], [[-1.0, 0.5], [1.0, -0.5]],
+    ...                          cov=[[[1.0, 0.6], [0.6, 0.8]],
+    ...                               [[0.7, -0.3], [-0.3, 1.2]]])
+    >>> target.diagonal
+    False
+    >>> hmc(target, n_chains=4, n_samples=100, random_state=0).samples.shape
+    (4, 100, 2)
     """
 
     compiled_kind = _GAUSSIAN_MIXTURE
@@ -215,19 +263,27 @@ class GaussianMixture(Potential):
         if n_components != weights.shape[0]:
             raise ValueError(f"means must have one row per weight ({weights.shape[0]}), "
                              f"got shape {self.means.shape}.")
-        cov = np.asarray(cov, dtype=np.float64)
-        if cov.ndim > 2 or (cov.ndim >= 1 and cov.shape[-1] != d) or (
-                cov.ndim == 2 and cov.shape[0] != n_components):
-            raise ValueError(f"cov must be a number, shape ({d},) or ({n_components}, {d}), "
-                             f"got shape {cov.shape}.")
-        if not (np.isfinite(cov) & (cov > 0)).all():
-            raise ValueError("cov must contain positive finite numbers.")
-        self.cov = np.ascontiguousarray(np.broadcast_to(cov, (n_components, d)))
-        self.precisions = 1.0 / self.cov
         self.dim = d
         self.n_components = n_components
-        self.log_constants = (np.log(self.weights)
-                              + 0.5 * np.log(self.precisions).sum(axis=1))
+
+        cov, self.diagonal = _mixture_covariances(cov, n_components, d)
+        self.cov = cov
+        if self.diagonal:
+            self.compiled_kind = _GAUSSIAN_MIXTURE
+            self.precisions = 1.0 / cov
+            half_log_det = -0.5 * np.log(cov).sum(axis=1)
+        else:
+            self.compiled_kind = _GAUSSIAN_MIXTURE_DENSE
+            self._cov_cholesky = np.linalg.cholesky(cov)
+            identity = np.eye(d)
+            self._whitening = np.stack([
+                scipy.linalg.solve_triangular(factor, identity, lower=True)
+                for factor in self._cov_cholesky])
+            precisions = np.matmul(self._whitening.transpose(0, 2, 1), self._whitening)
+            self.precisions = 0.5 * (precisions + precisions.transpose(0, 2, 1))
+            diagonals = np.diagonal(self._cov_cholesky, axis1=1, axis2=2)
+            half_log_det = -np.log(diagonals).sum(axis=1)
+        self.log_constants = np.log(self.weights) + half_log_det
 
     @property
     def mean(self):
@@ -235,27 +291,142 @@ class GaussianMixture(Potential):
         return self.weights @ self.means
 
     def compiled_arguments(self, dtype):
-        theta = np.concatenate([self.means.ravel(), self.precisions.ravel()]).astype(dtype)
+        factors = self.precisions if self.diagonal else self._whitening
+        theta = np.concatenate([self.means.ravel(), factors.ravel()]).astype(dtype)
         return self.compiled_kind, theta, self.log_constants, self.n_components, 0, 0
 
     def sample(self, n, rng):
         """Return n exact draws, shape (n, d), from a numpy Generator."""
         component = rng.choice(self.n_components, size=n, p=self.weights)
         noise = rng.standard_normal((n, self.dim))
-        return self.means[component] + np.sqrt(self.cov[component]) * noise
+        if self.diagonal:
+            return self.means[component] + np.sqrt(self.cov[component]) * noise
+        X = np.empty((n, self.dim))
+        for c in range(self.n_components):
+            chosen = component == c
+            X[chosen] = self.means[c] + noise[chosen] @ self._cov_cholesky[c].T
+        return X
 
     def _energy_grad(self, X):
+        if self.diagonal:
+            return self._diagonal_energy_grad(X)
+        return self._dense_energy_grad(X)
+
+    def _diagonal_energy_grad(self, X):
         Xd = X.astype(np.float64)
         R = Xd[:, None, :] - self.means                            # (n, K, d)
         log_terms = self.log_constants - 0.5 * np.einsum("kd,nkd->nk", self.precisions, R * R)
-        top = log_terms.max(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore"):
-            scaled = np.exp(log_terms - top)
-            total = scaled.sum(axis=1, keepdims=True)
-            energy = -(top[:, 0] + np.log(total[:, 0]))
-            responsibility = scaled / total
+        energy, responsibility = _negative_log_sum_exp(log_terms)
         G = np.einsum("nk,nkd->nd", responsibility, self.precisions * R)
         return energy, G.astype(X.dtype)
+
+    def _dense_energy_grad(self, X):
+        # Round the means and W_k to the dtype of X, as the compiled kernel reads them.
+        means = self.means.astype(X.dtype).astype(np.float64)
+        whitening = self._whitening.astype(X.dtype).astype(np.float64)
+        R = X.astype(np.float64)[:, None, :] - means               # (n, K, d)
+        Z = np.einsum("kij,nkj->nki", whitening, R)                # z_k = W_k (x - m_k)
+        log_terms = self.log_constants - 0.5 * np.einsum("nki,nki->nk", Z, Z)
+        energy, responsibility = _negative_log_sum_exp(log_terms)
+        pulls = np.einsum("kij,nki->nkj", whitening, Z)            # W_k^T z_k = P_k (x - m_k)
+        G = np.einsum("nk,nkj->nj", responsibility, pulls)
+        return energy, G.astype(X.dtype)
+
+
+def _negative_log_sum_exp(log_terms):
+    """Return -log sum_k exp(l_k) per row of log_terms (n, K), and softmax(l) per row.
+
+    The sum runs around the largest term of each row. A NaN term makes that
+    row's energy NaN.
+    """
+    top = log_terms.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        scaled = np.exp(log_terms - top)
+        total = scaled.sum(axis=1, keepdims=True)
+        energy = -(top[:, 0] + np.log(total[:, 0]))
+        responsibility = scaled / total
+    return energy, responsibility
+
+
+def _mixture_covariances(cov, n_components, d):
+    """Validate ``cov`` of GaussianMixture and return (covariances, diagonal).
+
+    covariances has shape (K, d), the diagonals, when diagonal is True, and
+    shape (K, d, d), symmetrised, otherwise. The shapes are read as the
+    class docstring lists them, diagonal forms first.
+    """
+    if np.ndim(cov) == 0:
+        if isinstance(cov, np.ndarray):
+            cov = cov.item()
+        variance = check_real(cov, "cov", minimum=0.0, include_minimum=False)
+        return np.full((n_components, d), variance), True
+
+    array = check_array(cov, "cov", dtype=np.float64, ndim=np.ndim(cov), copy=True)
+    if array.shape == (d,):
+        variances = np.broadcast_to(array, (n_components, d))
+    elif array.shape == (n_components,):
+        variances = np.broadcast_to(array[:, None], (n_components, d))
+    elif array.shape == (n_components, d):
+        variances = array
+    elif array.shape == (d, d):
+        matrices = np.broadcast_to(array, (n_components, d, d))
+        return _checked_matrices(matrices, shared=True)
+    elif array.shape == (n_components, d, d):
+        return _checked_matrices(array, shared=False)
+    else:
+        raise ValueError(
+            f"cov must be a number or have shape (d,), (K,), (K, d), (d, d) or (K, d, d) "
+            f"with K = {n_components} components and d = {d} dimensions, got shape "
+            f"{array.shape}.")
+
+    if not (array > 0).all():
+        index = tuple(int(i) for i in np.argwhere(~(array > 0))[0])
+        raise ValueError(f"cov must contain positive variances, got {array[index]} "
+                         f"at index {index}.")
+    return np.ascontiguousarray(variances), True
+
+
+def _checked_matrices(matrices, shared):
+    """Check symmetry and positive definiteness of each (d, d) matrix of a (K, d, d) array.
+
+    Returns (covariances, diagonal) as _mixture_covariances does.
+    """
+    # A shared matrix is checked once and named "cov", not "cov[k]".
+    n_checked = 1 if shared else matrices.shape[0]
+    for c in range(n_checked):
+        matrix = matrices[c]
+        name = "cov" if shared else f"cov[{c}], the covariance of component {c},"
+        entry = "cov" if shared else f"cov[{c}]"
+
+        # Asymmetry is measured against sqrt(C_ii C_jj), so rounding errors
+        # pass at any scale.
+        scale = np.sqrt(np.abs(np.diag(matrix)))
+        asymmetric = np.abs(matrix - matrix.T) > 1e-10 * np.outer(scale, scale)
+        if asymmetric.any():
+            i, j = (int(index) for index in np.argwhere(asymmetric)[0])
+            raise ValueError(
+                f"{name} must be symmetric, got {entry}[{i}, {j}] = {matrix[i, j]} and "
+                f"{entry}[{j}, {i}] = {matrix[j, i]}.")
+
+        try:
+            factor = np.linalg.cholesky(0.5 * (matrix + matrix.T))
+        except np.linalg.LinAlgError:
+            smallest = np.linalg.eigvalsh(matrix).min()
+            raise ValueError(
+                f"{name} must be positive definite, but its Cholesky factorisation "
+                f"failed and its smallest eigenvalue is {smallest:.6g}.") from None
+        inverse = scipy.linalg.solve_triangular(factor, np.eye(len(factor)), lower=True)
+        if not np.isfinite(inverse).all():
+            raise ValueError(
+                f"{name} is too close to singular: the inverse of its Cholesky factor "
+                "overflows float64.")
+
+    symmetric = 0.5 * (matrices + matrices.transpose(0, 2, 1))
+    diagonals = np.diagonal(symmetric, axis1=1, axis2=2)
+    if np.count_nonzero(symmetric - diagonals[:, :, None] * np.eye(matrices.shape[1])) == 0:
+        return np.ascontiguousarray(diagonals), True
+    return np.ascontiguousarray(symmetric), False
+
 
 
 class Rosenbrock(Potential):
