@@ -9,12 +9,17 @@ the same way, which is what they check.
 import numpy as np
 import pytest
 
-from ebmfast.mcmc import (Funnel, Gaussian, RBMFreeEnergy, Rosenbrock, hmc, langevin_hmc,
-                          mala, rwm)
+from ebmfast.mcmc import (Funnel, Gaussian, GaussianMixture, RBMFreeEnergy, Rosenbrock, hmc,
+                          langevin_hmc, mala, rwm)
 
 POTENTIALS = {
     "dense": Gaussian([1.0, -2.0, 0.5], cov=[[1.0, 0.5, 0.0], [0.5, 2.0, 0.3], [0.0, 0.3, 0.5]]),
     "diagonal": Gaussian(np.arange(10.0), cov=np.linspace(0.5, 2.0, 10)),
+    "mixture": GaussianMixture([0.3, 0.7], [[-1.0, 0.0, 1.0], [1.0, 0.5, 0.0]],
+                               cov=[[0.5, 1.0, 0.8], [1.0, 0.6, 0.7]]),
+    "dense_mixture": GaussianMixture(
+        [0.4, 0.6], [[-1.0, 0.0, 1.0], [1.0, 0.5, 0.0]],
+        cov=[[[1.0, 0.5, 0.1], [0.5, 2.0, 0.3], [0.1, 0.3, 0.5]], np.eye(3) * 0.7]),
     "rosenbrock": Rosenbrock(dim=3),
     "funnel": Funnel(dim=5),
     "rbm_free_energy": RBMFreeEnergy(

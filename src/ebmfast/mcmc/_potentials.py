@@ -17,7 +17,7 @@ import scipy.linalg
 
 from .. import _math_reference
 from .._validation import check_array, check_backend, check_int, check_n_threads, check_real
-from ._adaptation import libm_exp
+from ._adaptation import libm_exp, libm_log
 from ._sums import kernel_order_sum
 
 __all__ = ["Potential", "Gaussian", "GaussianMixture", "Rosenbrock", "Funnel",
@@ -312,40 +312,75 @@ class GaussianMixture(Potential):
             return self._diagonal_energy_grad(X)
         return self._dense_energy_grad(X)
 
+    # The two twins below repeat the kernels' operations in their order
+    # (parameters rounded to the dtype of X, sums term by term, exp and log
+    # of the C library), so the backends agree bit for bit; see _sums.py.
+
     def _diagonal_energy_grad(self, X):
+        means = self.means.astype(X.dtype).astype(np.float64)
+        precisions = self.precisions.astype(X.dtype).astype(np.float64)
         Xd = X.astype(np.float64)
-        R = Xd[:, None, :] - self.means                            # (n, K, d)
-        log_terms = self.log_constants - 0.5 * np.einsum("kd,nkd->nk", self.precisions, R * R)
+        log_terms = np.empty((X.shape[0], self.n_components))
+        for c in range(self.n_components):
+            R = Xd - means[c]
+            log_terms[:, c] = (self.log_constants[c]
+                               - 0.5 * kernel_order_sum(precisions[c] * R * R))
         energy, responsibility = _negative_log_sum_exp(log_terms)
-        G = np.einsum("nk,nkd->nd", responsibility, self.precisions * R)
+        G = np.zeros_like(Xd)
+        for c in range(self.n_components):
+            G = G + responsibility[:, c:c + 1] * (precisions[c] * (Xd - means[c]))
         return energy, G.astype(X.dtype)
 
     def _dense_energy_grad(self, X):
-        # Round the means and W_k to the dtype of X, as the compiled kernel reads them.
         means = self.means.astype(X.dtype).astype(np.float64)
         whitening = self._whitening.astype(X.dtype).astype(np.float64)
-        R = X.astype(np.float64)[:, None, :] - means               # (n, K, d)
-        Z = np.einsum("kij,nkj->nki", whitening, R)                # z_k = W_k (x - m_k)
-        log_terms = self.log_constants - 0.5 * np.einsum("nki,nki->nk", Z, Z)
+        Xd = X.astype(np.float64)
+        n, d = Xd.shape
+        log_terms = np.empty((n, self.n_components))
+        Z = np.empty((n, self.n_components, d))
+        for c in range(self.n_components):
+            R = Xd - means[c]
+            q = np.zeros(n)
+            for i in range(d):
+                # z_i = sum_{j <= i} W_ij r_j
+                Z[:, c, i] = kernel_order_sum(whitening[c, i, :i + 1] * R[:, :i + 1])
+                q = q + Z[:, c, i] * Z[:, c, i]
+            log_terms[:, c] = self.log_constants[c] - 0.5 * q
         energy, responsibility = _negative_log_sum_exp(log_terms)
-        pulls = np.einsum("kij,nki->nkj", whitening, Z)            # W_k^T z_k = P_k (x - m_k)
-        G = np.einsum("nk,nkj->nj", responsibility, pulls)
+        G = np.zeros_like(Xd)
+        for c in range(self.n_components):
+            for i in range(d):
+                # A zero responsibility adds exact zeros for finite z, where
+                # the kernel skips the component, so G keeps its bits.
+                scaled = responsibility[:, c] * Z[:, c, i]
+                G[:, :i + 1] = G[:, :i + 1] + scaled[:, None] * whitening[c, i, :i + 1]
         return energy, G.astype(X.dtype)
 
 
 def _negative_log_sum_exp(log_terms):
     """Return -log sum_k exp(l_k) per row of log_terms (n, K), and softmax(l) per row.
 
-    The sum runs around the largest term of each row. A NaN term makes that
-    row's energy NaN.
+    The sum runs around the largest term of each row, term by term, with the
+    C library's exp and log as in the kernel. A NaN term makes that row's
+    energy NaN.
     """
     top = log_terms.max(axis=1, keepdims=True)
     with np.errstate(invalid="ignore"):
-        scaled = np.exp(log_terms - top)
-        total = scaled.sum(axis=1, keepdims=True)
-        energy = -(top[:, 0] + np.log(total[:, 0]))
-        responsibility = scaled / total
+        scaled = libm_exp(log_terms - top)
+        total = np.zeros(log_terms.shape[0])
+        for c in range(log_terms.shape[1]):
+            total = total + scaled[:, c]
+        responsibility = scaled / total[:, None]
+        energy = -(top[:, 0] + _libm_log_or_nan(total))
     return energy, responsibility
+
+
+def _libm_log_or_nan(values):
+    # log of the C library; NaN stays NaN.
+    finite = np.isfinite(values) & (values > 0)
+    out = np.full(values.shape, np.nan)
+    out[finite] = libm_log(values[finite])
+    return out
 
 
 def _mixture_covariances(cov, n_components, d):
