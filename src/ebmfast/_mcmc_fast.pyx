@@ -385,7 +385,10 @@ def run_chains(
         p = <floating *> work
         xn = <floating *> (work + d)
         gn = <floating *> (work + 2 * d)
-        for i in prange(n_chains, schedule="static"):
+        # Chains are handed out one at a time, so a thread that another
+        # process delays does not hold back a fixed half of the chains.
+        # Results do not depend on it: each chain uses its own stream.
+        for i in prange(n_chains, schedule="dynamic", chunksize=1):
             run_chain(&spec, &pot, &X[i, 0], &G[i, 0], &energy[i],
                       &streams[i, 0], &step[i], &inv_mass[i, 0], &scale[0],
                       flags,
