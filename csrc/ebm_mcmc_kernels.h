@@ -394,6 +394,13 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_energy_grad)(const ebm_potential *pot
     return EBM_NAME(ebm_potential_eval)(pot, x, g, work, 1);
 }
 
+/* out[j] = sqrt(a[j]), correctly rounded in T; the transitions take the
+ * square roots of the inverse mass from here instead of taking them anew. */
+static inline void EBM_NAME(ebm_sqrt_fill)(const T *restrict a, T *restrict out, ptrdiff_t n)
+{
+    for (ptrdiff_t j = 0; j < n; j++) out[j] = EBM_SQRT(a[j]);
+}
+
 /*
  * One HMC transition of one chain (MALA with n_leapfrog = 1, ULA with also
  * metropolis = 0). The state (x, g, energy) changes only on acceptance.
@@ -405,7 +412,8 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_energy_grad)(const ebm_potential *pot
 EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
     const ebm_potential *pot, T *restrict x, T *restrict g, double *energy,
     uint64_t *stream, double step, double jitter, const T *restrict inv_mass,
-    int n_leapfrog, int metropolis, double max_energy_error, T *restrict p,
+    const T *restrict sqrt_inv_mass, int n_leapfrog, int metropolis,
+    double max_energy_error, T *restrict p,
     T *restrict xn, T *restrict gn, double *restrict work, int *accepted,
     int *divergent)
 {
@@ -420,7 +428,7 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
 
     /* Momentum p ~ N(0, M) with M = diag(1 / inv_mass), K = p^T M^-1 p / 2. */
     EBM_NAME(ebm_normal_fill)(stream, p, d);
-    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] / EBM_SQRT(inv_mass[j]);
+    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] / sqrt_inv_mass[j];
     const double kinetic0 = 0.5 * EBM_NAME(ebm_weighted_square_sum)(inv_mass, p, d);
 
     /* Leapfrog: half momentum step, n_leapfrog position steps with full
