@@ -312,9 +312,10 @@ class GaussianMixture(Potential):
             return self._diagonal_energy_grad(X)
         return self._dense_energy_grad(X)
 
-    # The two twins below repeat the kernels' operations in their order
-    # (parameters rounded to the dtype of X, sums term by term, exp and log
-    # of the C library), so the backends agree bit for bit; see _sums.py.
+    # The two twins below repeat the kernels' operations in their order, so
+    # the backends agree bit for bit (see _sums.py). They round the
+    # parameters to the dtype of X, add term by term, and take exp and log
+    # from the C library.
 
     def _diagonal_energy_grad(self, X):
         means = self.means.astype(X.dtype).astype(np.float64)
