@@ -254,6 +254,16 @@ def test_invalid_step_size(step_size):
         hmc(correlated_2d(), np.zeros((3, 2)), step_size=step_size, n_samples=5)
 
 
+def test_step_size_array_not_modified():
+    # The compiled kernel writes the adapted step sizes into its own array,
+    # which must not be the caller's.
+    step_size = np.full(4, 0.3)
+    result = hmc(correlated_2d(), np.zeros((4, 2)), n_samples=5, n_warmup=60,
+                 step_size=step_size, random_state=0)
+    np.testing.assert_array_equal(step_size, 0.3)
+    assert not np.shares_memory(result.step_size, step_size)
+
+
 def test_zero_leapfrog_steps():
     with pytest.raises(ValueError, match="n_leapfrog must be >= 1, got 0"):
         hmc(correlated_2d(), np.zeros((3, 2)), n_leapfrog=0, n_samples=5)

@@ -64,8 +64,12 @@ def _starting_points(potential, x0, n_chains, init, dtype, seed_sequence):
 
 
 def _per_chain(value, name, n_chains, *, positive=True):
-    """Broadcast a number or an (n_chains,) array of positive finite numbers."""
-    array = np.asarray(value, dtype=np.float64)
+    """Return a new (n_chains,) float64 array from a number or an (n_chains,) array.
+
+    The result is always a copy, because the compiled kernel writes the
+    adapted step sizes into it.
+    """
+    array = np.array(value, dtype=np.float64)
     if array.ndim == 0:
         array = np.full(n_chains, float(array))
     if array.shape != (n_chains,):
