@@ -11,10 +11,20 @@ textbook single-chain Python loop; and BlackJAX with vmap and jit when it is
 installed, timed after compilation. Each implementation runs ``--repeats``
 times; the table gives the median time and the min-max range of ESS/s.
 
+A second case times a target that is a Python callable: the same Gaussian
+written as two NumPy functions in a ``CallablePotential``, on fewer chains
+and draws. Both backends run the batched NumPy driver and call the same
+functions, and they draw identical samples (the script checks this), so the
+case measures the cost of drawing the random numbers in compiled code
+(fast) or by replaying the streams in Python (reference). A third row
+times the calls of the callable alone, the part of each run spent in the
+user's functions.
+
 Run from the repository root:
 
     python bench/bench_samplers.py
     python bench/bench_samplers.py --chains 200 --draws 500   # quicker
+    python bench/bench_samplers.py --case callable            # the callable case only
 """
 
 import argparse
@@ -27,7 +37,7 @@ import time
 import numpy as np
 
 from ebmfast.diagnostics import ess
-from ebmfast.mcmc import Gaussian, hmc, rwm
+from ebmfast.mcmc import CallablePotential, Gaussian, hmc, rwm
 
 
 def ess_per_second(samples, seconds):
@@ -180,25 +190,8 @@ def cpu_description():
         return platform.processor() or "unknown"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dim", type=int, default=100, help="dimension d")
-    parser.add_argument("--chains", type=int, default=1000, help="number of chains")
-    parser.add_argument("--draws", type=int, default=1000, help="draws per chain")
-    parser.add_argument("--reference-draws", type=int, default=100,
-                        help="draws per chain for the ebmfast reference backend")
-    parser.add_argument("--textbook-chains", type=int, default=4,
-                        help="chains run one after another by the textbook loop")
-    parser.add_argument("--step", type=float, default=0.1, help="HMC step size")
-    parser.add_argument("--n-leapfrog", type=int, default=10, help="HMC leapfrog steps")
-    parser.add_argument("--rwm-step", type=float, default=0.24, help="RWM step size")
-    parser.add_argument("--threads", type=int, default=None, help="OpenMP threads")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="timed runs of each implementation")
-    parser.add_argument("--skip-slow", action="store_true",
-                        help="skip the ebmfast reference backend and the textbook loop")
-    args = parser.parse_args(argv)
-
+def compiled_case(args):
+    """Time the built-in Gaussian target against the baselines and return the table rows."""
     dtype = np.float32
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((args.chains, args.dim)).astype(dtype)
@@ -266,21 +259,127 @@ def main(argv=None):
                 add_row(name, "BlackJAX vmap, jit (compile excluded)", draws, seconds,
                         fast_rate)
 
+    return rows
+
+
+def gaussian_callable(dim):
+    """Return the standard Gaussian of dimension dim as a NumPy callable target."""
+    return CallablePotential(energy=lambda X: 0.5 * np.einsum("ij,ij->i", X, X),
+                             grad=lambda X: X, dim=dim)
+
+
+def callable_case(args):
+    """Time both backends on a Python callable target and return the table rows.
+
+    Both backends call the same NumPy functions and draw the same random
+    numbers, so their draws must be identical. The ESS is then shared, and
+    the ESS/s ratio equals the time ratio. The last row of each sampler
+    times the calls of the callable alone, as many as the sampler makes.
+    """
+    dtype = np.float32
+    x0 = np.random.default_rng(0).standard_normal((args.callable_chains, args.dim))
+    x0 = x0.astype(dtype)
+    target = gaussian_callable(args.dim)
+    hmc_options = dict(n_warmup=0, step_size=args.step, n_leapfrog=args.n_leapfrog,
+                       adapt_step_size=False, adapt_mass=False, step_jitter=0.0,
+                       random_state=1, n_threads=args.threads)
+    rwm_options = dict(n_warmup=0, step_size=args.rwm_step, adapt_step_size=False,
+                       random_state=2, n_threads=args.threads)
+    rows = []
+    for name, sampler, options, n_calls in [
+            ("HMC", hmc, hmc_options, args.n_leapfrog),
+            ("RWM", rwm, rwm_options, 1)]:
+        def run(backend):
+            return sampler(target, x0, n_samples=args.callable_draws, backend=backend,
+                           **options)
+
+        fast, fast_seconds = repeated(lambda: run("fast"), args.repeats)
+        reference, reference_seconds = repeated(lambda: run("reference"), 1)
+        if not np.array_equal(fast.samples, reference.samples):
+            raise RuntimeError(f"{name}: the fast and reference backends drew different "
+                               "samples from the callable target.")
+        effective = ess_per_second(fast.samples, 1.0)
+        fast_time = statistics.median(fast_seconds)
+        reference_time = reference_seconds[0]
+
+        def call_target():
+            for _ in range(args.callable_draws * n_calls):
+                target._energy_grad(x0)
+
+        _, call_seconds = repeated(call_target, args.repeats)
+        call_time = statistics.median(call_seconds)
+        call_label = f"the callable alone: energy and grad, {n_calls} call(s) per draw"
+        for label, seconds in [("ebmfast fast", fast_time),
+                               ("ebmfast reference", reference_time),
+                               (call_label, call_time)]:
+            rate = effective / seconds if label.startswith("ebmfast") else float("nan")
+            rows.append((name, label, seconds, rate, seconds / fast_time))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=["all", "compiled", "callable"], default="all",
+                        help="cases to run: compiled (the built-in Gaussian against the "
+                             "baselines), callable (both backends on a NumPy callable "
+                             "target) or all")
+    parser.add_argument("--dim", type=int, default=100, help="dimension d")
+    parser.add_argument("--chains", type=int, default=1000, help="number of chains")
+    parser.add_argument("--draws", type=int, default=1000, help="draws per chain")
+    parser.add_argument("--reference-draws", type=int, default=100,
+                        help="draws per chain for the ebmfast reference backend")
+    parser.add_argument("--textbook-chains", type=int, default=4,
+                        help="chains run one after another by the textbook loop")
+    parser.add_argument("--callable-chains", type=int, default=300,
+                        help="number of chains of the callable case")
+    parser.add_argument("--callable-draws", type=int, default=200,
+                        help="draws per chain of the callable case, for both backends")
+    parser.add_argument("--step", type=float, default=0.1, help="HMC step size")
+    parser.add_argument("--n-leapfrog", type=int, default=10, help="HMC leapfrog steps")
+    parser.add_argument("--rwm-step", type=float, default=0.24, help="RWM step size")
+    parser.add_argument("--threads", type=int, default=None, help="OpenMP threads")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of each implementation")
+    parser.add_argument("--skip-slow", action="store_true",
+                        help="skip the ebmfast reference backend and the textbook loop "
+                             "of the compiled case")
+    args = parser.parse_args(argv)
+
     from ebmfast._parallel import max_threads
 
     print(f"command: python {' '.join(sys.argv)}")
     print(f"CPU: {cpu_description()}; OpenMP threads: {args.threads or max_threads()}; "
           f"NumPy {np.__version__} with BLAS {blas_description()}")
-    print(f"d={args.dim}, {args.chains} chains x {args.draws} draws, float32, "
-          f"HMC step {args.step} x {args.n_leapfrog}, RWM step {args.rwm_step}; "
-          f"reference backend on {args.reference_draws} draws and textbook loop on "
-          f"{args.textbook_chains} chains, once each; others {args.repeats} runs\n")
-    print("| sampler | implementation | median seconds | ESS/s (bulk, x[0]) "
-          "| ESS/s min-max | fast / this |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for name, label, seconds, rate, low, high, ratio in rows:
-        print(f"| {name} | {label} | {seconds:.2f} | {rate:,.0f} | {low:,.0f}-{high:,.0f} "
-              f"| {ratio:.1f} |")
+
+    if args.case in ("all", "compiled"):
+        rows = compiled_case(args)
+        print(f"d={args.dim}, {args.chains} chains x {args.draws} draws, float32, "
+              f"HMC step {args.step} x {args.n_leapfrog}, RWM step {args.rwm_step}; "
+              f"reference backend on {args.reference_draws} draws and textbook loop on "
+              f"{args.textbook_chains} chains, once each; others {args.repeats} runs\n")
+        print("| sampler | implementation | median seconds | ESS/s (bulk, x[0]) "
+              "| ESS/s min-max | fast / this |")
+        print("| --- | --- | ---: | ---: | ---: | ---: |")
+        for name, label, seconds, rate, low, high, ratio in rows:
+            print(f"| {name} | {label} | {seconds:.2f} | {rate:,.0f} | {low:,.0f}-{high:,.0f} "
+                  f"| {ratio:.1f} |")
+
+    if args.case in ("all", "callable"):
+        rows = callable_case(args)
+        if args.case == "all":
+            print()
+        print(f"Callable target: d={args.dim} standard Gaussian as NumPy functions "
+              f"(energy by einsum, grad returns X), {args.callable_chains} chains x "
+              f"{args.callable_draws} draws, float32, HMC step {args.step} x "
+              f"{args.n_leapfrog}, RWM step {args.rwm_step}; fast backend and callable "
+              f"{args.repeats} runs, reference backend once; both backends drew "
+              "identical samples\n")
+        print("| sampler | implementation | median seconds | ESS/s (bulk, x[0]) "
+              "| time / fast time |")
+        print("| --- | --- | ---: | ---: | ---: |")
+        for name, label, seconds, rate, ratio in rows:
+            rate_text = "-" if np.isnan(rate) else f"{rate:,.0f}"
+            print(f"| {name} | {label} | {seconds:.3f} | {rate_text} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

@@ -288,6 +288,16 @@ def test_invalid_step_size(step_size):
         hmc(correlated_2d(), np.zeros((3, 2)), step_size=step_size, n_samples=5)
 
 
+def test_step_size_array_not_modified():
+    # The compiled kernel writes the adapted step sizes into its own array,
+    # which must not be the caller's.
+    step_size = np.full(4, 0.3)
+    result = hmc(correlated_2d(), np.zeros((4, 2)), n_samples=5, n_warmup=60,
+                 step_size=step_size, random_state=0)
+    np.testing.assert_array_equal(step_size, 0.3)
+    assert not np.shares_memory(result.step_size, step_size)
+
+
 def test_zero_leapfrog_steps():
     with pytest.raises(ValueError, match="n_leapfrog must be >= 1, got 0"):
         hmc(correlated_2d(), np.zeros((3, 2)), n_leapfrog=0, n_samples=5)
@@ -373,3 +383,264 @@ def test_step_jitter_checked():
     target = Gaussian(mean=[0.0, 0.0], cov=1.0)
     with pytest.raises(ValueError, match="step_jitter must be < 1.0, got 1.5"):
         hmc(target, n_chains=2, n_samples=2, n_warmup=0, step_jitter=1.5)
+
+
+# --- targets without a gradient ----------------------------------------------
+
+def energy_only_2d():
+    """The correlated 2-D Gaussian as an energy-only callable."""
+    target = correlated_2d()
+    return CallablePotential(lambda X: target.energy(X, backend="reference"), dim=2)
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_rwm_samples_energy_only_callable(backend):
+    potential = energy_only_2d()
+    result = rwm(potential, n_chains=20, n_samples=600, n_warmup=300, random_state=20,
+                 backend=backend)
+    check_moments(result, correlated_2d())
+    assert result.final_state.grad is None
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_rwm_same_with_or_without_grad(backend):
+    target = correlated_2d()
+    with_grad = CallablePotential(lambda X: target.energy(X, backend="reference"),
+                                  lambda X: target.grad(X, backend="reference"), dim=2)
+    runs = [rwm(potential, n_chains=5, n_samples=50, n_warmup=50, random_state=21,
+                backend=backend) for potential in (energy_only_2d(), with_grad)]
+    assert np.array_equal(runs[0].samples, runs[1].samples)
+    assert np.array_equal(runs[0].step_size, runs[1].step_size)
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+@pytest.mark.parametrize("sampler", [hmc, mala, ula, langevin_hmc])
+def test_gradient_sampler_rejects_energy_only(sampler, backend):
+    message = rf"{sampler.__name__} needs the gradient .* has grad=None"
+    with pytest.raises(ValueError, match=message):
+        sampler(energy_only_2d(), np.zeros((3, 2)), n_samples=5, backend=backend)
+
+
+def test_rejection_consumes_no_generator_draws():
+    generator = np.random.default_rng(0)
+    before = generator.bit_generator.state
+    with pytest.raises(ValueError, match="grad=None"):
+        hmc(energy_only_2d(), n_chains=3, n_samples=5, random_state=generator)
+    assert generator.bit_generator.state == before
+
+
+@pytest.mark.parametrize("sampler", ["hmc", "mala", "ula"])
+def test_gradient_step_rejects_energy_only(sampler):
+    potential = energy_only_2d()
+    state = init_state(potential, np.zeros((3, 2)))
+    streams = ChainStreams(np.random.SeedSequence(0), 3)
+    with pytest.raises(ValueError, match=rf"{sampler} needs the gradient .* grad=None"):
+        step(sampler, potential, state, streams, step_size=0.5)
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_rwm_step_energy_only(backend):
+    potential = energy_only_2d()
+    state = init_state(potential, np.zeros((4, 2)))
+    assert state.grad is None
+    new_state, info = step("rwm", potential, state, ChainStreams(np.random.SeedSequence(1), 4),
+                           step_size=0.5, backend=backend)
+    assert new_state.grad is None
+    assert info.accepted.any()
+    np.testing.assert_array_equal(
+        new_state.energy, correlated_2d().energy(new_state.position, backend="reference"))
+
+
+def test_energy_only_potential_methods():
+    potential = energy_only_2d()
+    X = np.array([[1.0, -2.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(potential.energy(X),
+                                  correlated_2d().energy(X, backend="reference"))
+    with pytest.raises(ValueError, match=r"no gradient \(grad=None\)"):
+        potential.grad(X)
+    with pytest.raises(ValueError, match=r"no gradient \(grad=None\)"):
+        potential.energy_and_grad(X)
+    with pytest.raises(TypeError, match="grad must be callable or None, got int"):
+        CallablePotential(lambda X: X[:, 0], 3)
+
+
+def test_init_state_energy_only_names_chain():
+    potential = CallablePotential(lambda X: np.where(X[:, 0] > 1, np.inf, 0.0), dim=2)
+    x0 = np.zeros((3, 2))
+    x0[1, 0] = 2.0
+    with pytest.raises(ValueError, match="chain 1 has a non-finite energy "):
+        init_state(potential, x0)
+
+
+# --- continuing a run ----------------------------------------------------------
+
+def continuation_targets():
+    # A dense covariance: NumPy and the compiled kernel then round U and
+    # grad U differently, which a continuation must not depend on.
+    target = Gaussian([0.5, -1.0, 0.0], cov=[[1.0, 0.5, 0.0], [0.5, 2.0, 0.3],
+                                             [0.0, 0.3, 0.5]])
+    as_callable = CallablePotential(lambda X: target.energy(X, backend="reference"),
+                                    lambda X: target.grad(X, backend="reference"), dim=3)
+    return {"compiled": target, "callable": as_callable}
+
+
+def assert_same_draws(whole, first, more):
+    np.testing.assert_array_equal(whole.samples,
+                                  np.concatenate([first.samples, more.samples], axis=1))
+    np.testing.assert_array_equal(whole.energies,
+                                  np.concatenate([first.energies, more.energies], axis=1))
+    np.testing.assert_array_equal(whole.final_state.position, more.final_state.position)
+    np.testing.assert_array_equal(whole.final_state.rng_state, more.final_state.rng_state)
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+@pytest.mark.parametrize("target", ["compiled", "callable"])
+@pytest.mark.parametrize("sampler", [hmc, rwm, mala, ula])
+def test_continuation_equals_one_run(sampler, target, backend, dtype):
+    potential = continuation_targets()[target]
+    options = dict(n_warmup=0, thin=2, backend=backend)
+    whole = sampler(potential, n_chains=5, n_samples=30, random_state=22, dtype=dtype,
+                    **options)
+    first = sampler(potential, n_chains=5, n_samples=15, random_state=22, dtype=dtype,
+                    **options)
+    more = sampler(potential, first.final_state, n_samples=15,
+                   **first.adapted_parameters(), **options)
+    assert more.samples.dtype == dtype
+    assert_same_draws(whole, first, more)
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_continuation_after_warmup_equals_longer_run(backend):
+    potential = continuation_targets()["compiled"]
+    x0 = np.random.default_rng(0).normal(size=(4, 3))
+    whole = hmc(potential, x0, n_samples=40, n_warmup=150, random_state=23, backend=backend)
+    first = hmc(potential, x0, n_samples=20, n_warmup=150, random_state=23, backend=backend)
+    more = hmc(potential, first.final_state, n_samples=20, n_warmup=0, backend=backend,
+               **first.adapted_parameters())
+    assert_same_draws(whole, first, more)
+    np.testing.assert_array_equal(more.inv_mass, whole.inv_mass)
+
+
+def test_langevin_hmc_continues_with_hmc():
+    potential = continuation_targets()["compiled"]
+    whole = langevin_hmc(potential, n_chains=4, n_langevin=20, n_samples=30,
+                         n_warmup=100, random_state=24)
+    first = langevin_hmc(potential, n_chains=4, n_langevin=20, n_samples=10,
+                         n_warmup=100, random_state=24)
+    more = hmc(potential, first.final_state, n_samples=20, n_warmup=0,
+               **first.adapted_parameters())
+    assert_same_draws(whole, first, more)
+
+
+def test_random_state_starts_new_streams():
+    potential = continuation_targets()["compiled"]
+    first = hmc(potential, n_chains=4, n_samples=10, n_warmup=0, random_state=25)
+    options = dict(n_samples=10, n_warmup=0, **first.adapted_parameters())
+    continued = hmc(potential, first.final_state, **options)
+    reseeded = hmc(potential, first.final_state, random_state=26, **options)
+    without_streams = hmc(potential, first.final_state._replace(rng_state=None),
+                          random_state=26, **options)
+    np.testing.assert_array_equal(reseeded.samples, without_streams.samples)
+    assert not np.array_equal(reseeded.samples, continued.samples)
+
+
+def test_continuation_leaves_inputs_unchanged():
+    potential = continuation_targets()["compiled"]
+    first = hmc(potential, n_chains=4, n_samples=10, n_warmup=50, random_state=27)
+    state = first.final_state
+    saved = [np.copy(array) for array in state] + [first.step_size.copy(),
+                                                   first.inv_mass.copy()]
+    # With warmup the kernel adapts the step size in its own array; the
+    # caller's arrays must stay as they were.
+    more = hmc(potential, state, n_samples=10, n_warmup=50, step_size=first.step_size,
+               inv_mass=first.inv_mass)
+    for before, after in zip(saved, [*state, first.step_size, first.inv_mass]):
+        np.testing.assert_array_equal(before, after)
+    for mine, theirs in zip(more.final_state, state):
+        assert not np.shares_memory(mine, theirs)
+    assert not np.shares_memory(more.step_size, first.step_size)
+
+
+def test_adapted_parameters_are_copies():
+    potential = continuation_targets()["compiled"]
+    result = hmc(potential, n_chains=3, n_samples=5, n_warmup=50, random_state=28)
+    parameters = result.adapted_parameters()
+    assert sorted(parameters) == ["inv_mass", "step_size"]
+    np.testing.assert_array_equal(parameters["step_size"], result.step_size)
+    assert not np.shares_memory(parameters["step_size"], result.step_size)
+    assert not np.shares_memory(parameters["inv_mass"], result.inv_mass)
+    walk = rwm(potential, n_chains=3, n_samples=5, n_warmup=50, random_state=28)
+    assert sorted(walk.adapted_parameters()) == ["step_size"]
+
+
+def test_continuation_in_other_dtype_recomputes_state():
+    potential = continuation_targets()["compiled"]
+    first = hmc(potential, n_chains=3, n_samples=5, n_warmup=0, random_state=29,
+                dtype=np.float32)
+    more = hmc(potential, first.final_state, n_samples=5, n_warmup=0, dtype=np.float64)
+    assert more.samples.dtype == np.float64
+    np.testing.assert_allclose(more.final_state.energy,
+                               potential.energy(more.final_state.position), rtol=1e-12)
+
+
+def test_continuation_state_checked():
+    potential = continuation_targets()["compiled"]
+    state = hmc(potential, n_chains=3, n_samples=5, n_warmup=0, random_state=30).final_state
+    with pytest.raises(ValueError, match=r"x0.rng_state must have shape \(3, 4\)"):
+        hmc(potential, state._replace(rng_state=state.rng_state[:2]), n_samples=5)
+    with pytest.raises(TypeError, match="x0.rng_state must have dtype uint64, got int64"):
+        hmc(potential, state._replace(rng_state=state.rng_state.astype(np.int64)),
+            n_samples=5)
+    with pytest.raises(ValueError, match=r"x0.energy must have shape \(3,\)"):
+        hmc(potential, state._replace(energy=state.energy[:2]), n_samples=5)
+    with pytest.raises(ValueError, match="x0.grad must have 3 columns"):
+        hmc(potential, state._replace(grad=state.grad[:, :2]), n_samples=5)
+    with pytest.raises(ValueError, match="pass x0 or n_chains, not both"):
+        hmc(potential, state, n_chains=3, n_samples=5)
+
+
+# --- init_state and step with the streams in the state ----------------------
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_step_continues_state_streams(backend):
+    potential = continuation_targets()["compiled"]
+    x0 = np.random.default_rng(1).normal(size=(5, 3))
+    options = dict(step_size=0.3, n_leapfrog=5, step_jitter=0.2, backend=backend)
+    run = hmc(potential, x0, n_samples=3, n_warmup=0, adapt_mass=False, random_state=31,
+              **options)
+    start = init_state(potential, x0, random_state=31)
+    saved = start.rng_state.copy()
+    state = start
+    for k in range(2):
+        state, _ = step("hmc", potential, state, **options)
+        np.testing.assert_array_equal(state.position, run.samples[:, k])
+    last = hmc(potential, state, n_samples=1, n_warmup=0, **options)
+    np.testing.assert_array_equal(last.samples[:, 0], run.samples[:, 2])
+    np.testing.assert_array_equal(last.final_state.rng_state, run.final_state.rng_state)
+    np.testing.assert_array_equal(start.rng_state, saved)
+
+
+def test_step_given_streams_win_over_state():
+    potential = continuation_targets()["compiled"]
+    x0 = np.zeros((4, 3))
+    state = init_state(potential, x0, random_state=32)
+    saved = state.rng_state.copy()
+    streams = ChainStreams(np.random.SeedSequence(33), 4)
+    twin = streams.copy()
+    given, _ = step("hmc", potential, state, streams, step_size=0.3)
+    plain, _ = step("hmc", potential, init_state(potential, x0), twin, step_size=0.3)
+    np.testing.assert_array_equal(given.position, plain.position)
+    np.testing.assert_array_equal(given.rng_state, streams.states)
+    assert not np.shares_memory(given.rng_state, streams.states)
+    np.testing.assert_array_equal(state.rng_state, saved)
+
+
+def test_step_without_streams_raises():
+    potential = continuation_targets()["compiled"]
+    state = init_state(potential, np.zeros((2, 3)))
+    assert state.rng_state is None
+    with pytest.raises(ValueError, match="streams is None and state.rng_state is None"):
+        step("hmc", potential, state, step_size=0.3)
+    with pytest.raises(ValueError, match="state.grad is None"):
+        step("hmc", potential, state._replace(grad=None),
+             ChainStreams(np.random.SeedSequence(0), 2), step_size=0.3)

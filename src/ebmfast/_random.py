@@ -109,9 +109,33 @@ class ChainStreams:
 
     def copy(self):
         """Return independent streams at the same positions as these."""
-        twin = ChainStreams.__new__(ChainStreams)
-        twin.states = self.states.copy()
-        return twin
+        return ChainStreams.from_states(self.states)
+
+    @classmethod
+    def from_states(cls, states, name="states", n_streams=None):
+        """Return streams that start from a copy of ``states``.
+
+        Parameters
+        ----------
+        states : array_like of shape (n_streams, 4), unsigned 64-bit integers
+            Stream words as in :attr:`states`, for example the ``rng_state``
+            of a sampler's final state. The array is copied, never advanced.
+        name : str
+            Name of the argument in error messages.
+        n_streams : int, optional
+            Required number of streams.
+        """
+        array = np.asarray(states)
+        if array.dtype != np.uint64:
+            raise TypeError(f"{name} must have dtype uint64, got {array.dtype}.")
+        rows = "n_streams" if n_streams is None else n_streams
+        if array.ndim != 2 or array.shape[1] != 4 or (
+                n_streams is not None and array.shape[0] != n_streams):
+            raise ValueError(f"{name} must have shape ({rows}, 4), one row per "
+                             f"stream, got shape {array.shape}.")
+        streams = cls.__new__(cls)
+        streams.states = np.array(array, dtype=np.uint64, order="C", copy=True)
+        return streams
 
     def random_raw(self, i, n):
         """Return the next ``n`` 64-bit draws of stream ``i`` and advance it."""

@@ -4,15 +4,18 @@ Targets are potentials U(x) = -log p(x) + const: the built-in
 :class:`Gaussian`, :class:`GaussianMixture`, :class:`Rosenbrock` and
 :class:`Funnel`, or a :class:`CompiledPotential` (a C function for one
 point), all evaluated inside the compiled loops; or a
-:class:`CallablePotential` made of two batched Python functions.
+:class:`CallablePotential` made of batched Python functions for the energy
+and, optionally, its gradient (random-walk Metropolis needs none).
 
 - :func:`rwm`: random-walk Metropolis with a per-dimension scale.
 - :func:`hmc`: HMC, leapfrog integrator, diagonal mass matrix.
 - :func:`mala` and :func:`ula`: Metropolis-adjusted and unadjusted Langevin.
 - :func:`langevin_hmc`: ULA steps for coarse exploration, then HMC.
 
-Each returns a :class:`SamplingResult`. :func:`init_state` and :func:`step`
-give the single transition, ``(state, streams) -> (new_state, info)``.
+Each returns a :class:`SamplingResult`; passing its ``final_state`` as
+``x0`` continues the chains and their random streams. :func:`init_state`
+and :func:`step` give the single transition,
+``(state, streams) -> (new_state, info)``.
 """
 
 from ._potentials import (CallablePotential, CompiledPotential, Funnel, Gaussian,

@@ -4,7 +4,8 @@ A potential evaluates a batch ``X`` of shape (n_chains, d) at once. The
 built-in potentials (``Gaussian``, ``GaussianMixture``, ``Rosenbrock``,
 ``Funnel``) and a ``CompiledPotential`` (a C function pointer) are also
 evaluated inside the compiled sampler loops; a ``CallablePotential`` wraps
-two Python functions that the samplers call once per step for all chains.
+batched Python functions (the energy, and optionally its gradient) that the
+samplers call once per step for all chains.
 The ``_energy_grad`` method of each class is the NumPy reference of the
 compiled code in ``csrc/ebm_mcmc_kernels.h``.
 """
@@ -42,11 +43,14 @@ class Potential:
 
     Subclasses implement ``_energy_grad(X)`` in NumPy. Compiled ones also set
     ``compiled_kind`` and implement ``compiled_arguments(dtype)`` for the
-    kernels.
+    kernels. A potential with ``has_grad = False`` returns None in place of
+    the gradient from ``_energy_grad``, and only random-walk Metropolis
+    accepts it.
     """
 
     dim = None
     compiled_kind = None
+    has_grad = True
 
     def compiled_arguments(self, dtype):
         """Return (kind, theta, constants, n_components, function_address, user_data).
@@ -63,6 +67,11 @@ class Potential:
         potential is evaluated by the kernels of the samplers; otherwise, or
         with ``backend="reference"``, by NumPy.
         """
+        if not self.has_grad:
+            raise ValueError(
+                f"this {type(self).__name__} has no gradient (grad=None). Call "
+                "energy(X), or create it with grad, a function that returns "
+                "grad U of shape (n, dim).")
         backend = check_backend(backend)
         X = check_array(X, "X", n_columns=self.dim)
         if backend == "fast" and self.compiled_kind is not None:
@@ -71,11 +80,18 @@ class Potential:
 
     def energy(self, X, *, backend="fast", n_threads=None):
         """Return U(X), shape (n,), for X of shape (n, dim)."""
-        return self.energy_and_grad(X, backend=backend, n_threads=n_threads)[0]
+        backend = check_backend(backend)
+        X = check_array(X, "X", n_columns=self.dim)
+        if backend == "fast" and self.compiled_kind is not None:
+            return self._compiled_energy_grad(X, check_n_threads(n_threads))[0]
+        return self._energy(X)
 
     def grad(self, X, *, backend="fast", n_threads=None):
         """Return grad U(X), shape (n, dim), for X of shape (n, dim)."""
         return self.energy_and_grad(X, backend=backend, n_threads=n_threads)[1]
+
+    def _energy(self, X):
+        return self._energy_grad(X)[0]
 
     def _compiled_energy_grad(self, X, n_threads):
         from .. import _mcmc_fast
@@ -731,38 +747,48 @@ def _address_of(value, name):
 
 
 class CallablePotential(Potential):
-    """A target given by two batched Python functions.
+    """A target given by batched Python functions: the energy and, optionally, its gradient.
 
     Parameters
     ----------
     energy : callable
         ``energy(X)`` with X of shape (n_chains, d) returns U of shape
         (n_chains,).
-    grad : callable
-        ``grad(X)`` returns grad U of shape (n_chains, d).
+    grad : callable or None, default=None
+        ``grad(X)`` returns grad U of shape (n_chains, d). Without it only
+        :func:`rwm` can sample the target; ``hmc``, ``mala``, ``ula`` and
+        ``langevin_hmc`` raise ValueError.
     dim : int, optional
         d; needed only when the samplers draw their own starting points.
 
-    Both are called once per step with all chains. A result of another
-    shape, or of a non-real dtype, raises ValueError or TypeError naming the
-    function, what it returned and what was expected; a NaN or inf in a
-    result is allowed and makes that chain's proposal a divergence.
+    The functions are called once per step with all chains. ``rwm`` calls
+    ``grad`` too when it is given, so that the final state carries the
+    gradient. A result of another shape, or of a non-real dtype, raises
+    ValueError or TypeError naming the function, what it returned and what
+    was expected. A NaN or inf in a result is allowed and makes that
+    chain's proposal a divergence.
     """
 
-    def __init__(self, energy, grad, dim=None):
+    def __init__(self, energy, grad=None, dim=None):
         if not callable(energy):
             raise TypeError(f"energy must be callable, got {type(energy).__name__}.")
-        if not callable(grad):
-            raise TypeError(f"grad must be callable, got {type(grad).__name__}.")
+        if grad is not None and not callable(grad):
+            raise TypeError(f"grad must be callable or None, got {type(grad).__name__}.")
         self.energy_fn = energy
         self.grad_fn = grad
+        self.has_grad = grad is not None
         self.dim = None if dim is None else int(dim)
 
+    def _energy(self, X):
+        energy = _checked_result(self.energy_fn(X), "energy", (X.shape[0],), X)
+        return energy.astype(np.float64)
+
     def _energy_grad(self, X):
-        n, d = X.shape
-        energy = _checked_result(self.energy_fn(X), "energy", (n,), X)
-        grad = _checked_result(self.grad_fn(X), "grad", (n, d), X)
-        return energy.astype(np.float64), grad.astype(X.dtype)
+        energy = self._energy(X)
+        if self.grad_fn is None:
+            return energy, None
+        grad = _checked_result(self.grad_fn(X), "grad", X.shape, X)
+        return energy, grad.astype(X.dtype)
 
 
 def _checked_result(value, name, shape, X):

@@ -24,12 +24,19 @@ class ChainState(NamedTuple):
 
     position : ndarray of shape (n_chains, d)
     energy : ndarray of shape (n_chains,), float64, U at position
-    grad : ndarray of shape (n_chains, d), grad U at position
+    grad : ndarray of shape (n_chains, d) or None
+        grad U at position, or None for a potential without a gradient.
+    rng_state : ndarray of shape (n_chains, 4), dtype uint64, or None
+        The words of each chain's random stream (``ChainStreams.states``)
+        after the last transition, or None when the state carries no
+        streams. A sampler started from this state continues these streams
+        unless it is given a ``random_state``.
     """
 
     position: np.ndarray
     energy: np.ndarray
     grad: np.ndarray
+    rng_state: np.ndarray = None
 
 
 class StepInfo(NamedTuple):
@@ -94,9 +101,10 @@ def _accept(state, proposal, energy_error, divergent, uniform):
     prob = np.where(divergent, 0.0, prob)
     accepted = ~divergent if uniform is None else ~divergent & (uniform < prob)
     keep = accepted[:, None]
+    grad = None if state.grad is None else np.where(keep, proposal.grad, state.grad)
     new_state = ChainState(np.where(keep, proposal.position, state.position),
                            np.where(accepted, proposal.energy, state.energy),
-                           np.where(keep, proposal.grad, state.grad))
+                           grad)
     return new_state, StepInfo(prob, accepted, divergent)
 
 
@@ -129,7 +137,7 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
         step_size (1 + j (2 u - 1)) for a uniform u drawn before the
         momentum, so a fixed path length cannot stay nearly periodic.
     """
-    X, U, G = state
+    X, U, G = state.position, state.energy, state.grad
     dtype = X.dtype
     d = X.shape[1]
     if step_jitter > 0 and metropolis:
@@ -171,8 +179,12 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
 
 
 def rwm_step(state, energy_grad, draws, step_size, scale):
-    """Make one random-walk Metropolis transition, x' = x + step * scale * z, z ~ N(0, I)."""
-    X, U, _ = state
+    """Make one random-walk Metropolis transition, x' = x + step * scale * z, z ~ N(0, I).
+
+    ``energy_grad`` may return None as the gradient; the state's gradient is
+    then None too.
+    """
+    X, U = state.position, state.energy
     dtype = X.dtype
     z = draws.normal(X.shape[1], dtype)
     Xn = X + step_size.astype(dtype)[:, None] * (scale * z)

@@ -30,9 +30,9 @@ class SamplingResult:
     warmup_divergences : ndarray of shape (n_chains,)
         Divergent transitions during warmup and the Langevin pre-phase.
     final_state : ChainState
-        Position, energy and gradient of every chain at the end; pass
-        ``final_state.position`` as ``x0`` with ``step_size``,
-        ``inv_mass`` and ``n_warmup=0`` to continue a run.
+        Position, energy, gradient and random stream (``rng_state``) of
+        every chain at the end. Pass it as ``x0``, with ``n_warmup=0`` and
+        ``**adapted_parameters()``, to continue the run where it stopped.
     step_size : ndarray of shape (n_chains,)
         Step size used after warmup, adapted or as given.
     inv_mass : ndarray of shape (n_chains, d) or None
@@ -56,6 +56,39 @@ class SamplingResult:
     @property
     def n_chains(self):
         return self.samples.shape[0]
+
+    def adapted_parameters(self):
+        """Return the tuned sampler parameters as keyword arguments for a continuation.
+
+        Returns
+        -------
+        parameters : dict
+            ``step_size`` and, except for random-walk Metropolis,
+            ``inv_mass``: copies of the attributes, so that a later run
+            cannot change this result through them.
+
+        Notes
+        -----
+        Options that were not adapted (``n_leapfrog``, ``scale``,
+        ``step_jitter``, ``thin``, ``max_energy_error``) are not recorded
+        and must be passed again. A continuation of a ``langevin_hmc`` run
+        is an ``hmc`` run, so that no second Langevin phase starts.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ebmfast.mcmc import Gaussian, hmc
+        >>> target = Gaussian(np.zeros(2))
+        >>> first = hmc(target, n_chains=4, n_samples=100, random_state=0)
+        >>> more = hmc(target, first.final_state, n_samples=100, n_warmup=0,
+        ...            **first.adapted_parameters())
+        >>> bool(np.array_equal(more.step_size, first.step_size))
+        True
+        """
+        parameters = {"step_size": self.step_size.copy()}
+        if self.inv_mass is not None:
+            parameters["inv_mass"] = self.inv_mass.copy()
+        return parameters
 
     def to_arviz(self, var_name="x"):
         """Return an ArviZ ``InferenceData`` with the draws and sample stats.

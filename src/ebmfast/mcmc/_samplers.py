@@ -34,16 +34,25 @@ def _check_potential(potential):
     return potential
 
 
+def _require_grad(potential, sampler):
+    """Raise ValueError when ``sampler`` needs a gradient that the potential lacks."""
+    if not potential.has_grad:
+        raise ValueError(
+            f"{sampler} needs the gradient of the target, but the "
+            f"{type(potential).__name__} has grad=None. Create it with grad, a "
+            "function that returns grad U of shape (n_chains, d), or sample with "
+            "rwm, which needs only the energy.")
+
+
 def _starting_points(potential, x0, n_chains, init, dtype, seed_sequence):
     """Return x0 as a C-contiguous (n_chains, d) array, drawing it if needed."""
     if x0 is not None:
         if n_chains is not None:
             raise ValueError("pass x0 or n_chains, not both.")
         if isinstance(x0, ChainState):
-            # A previous run's final_state: continue from its positions.
-            x0 = x0.position
-        X = check_array(x0, "x0", dtype=dtype, n_columns=potential.dim, copy=True)
-        return X
+            return check_array(x0.position, "x0.position", dtype=dtype,
+                               n_columns=potential.dim, copy=True)
+        return check_array(x0, "x0", dtype=dtype, n_columns=potential.dim, copy=True)
     if n_chains is None:
         raise ValueError("x0 or n_chains is required.")
     n_chains = check_int(n_chains, "n_chains", minimum=1)
@@ -64,8 +73,12 @@ def _starting_points(potential, x0, n_chains, init, dtype, seed_sequence):
 
 
 def _per_chain(value, name, n_chains, *, positive=True):
-    """Broadcast a number or an (n_chains,) array of positive finite numbers."""
-    array = np.asarray(value, dtype=np.float64)
+    """Return a new (n_chains,) float64 array from a number or an (n_chains,) array.
+
+    The result is always a copy, because the compiled kernel writes the
+    adapted step sizes into it.
+    """
+    array = np.array(value, dtype=np.float64)
     if array.ndim == 0:
         array = np.full(n_chains, float(array))
     if array.shape != (n_chains,):
@@ -95,23 +108,86 @@ def _per_dimension(value, name, n_chains, d, dtype):
     return array.copy()
 
 
-def init_state(potential, x0):
+def init_state(potential, x0, *, random_state=None):
     """Evaluate the potential at ``x0`` and return a ``ChainState``.
 
-    Raises ValueError naming the first chain whose energy or gradient is
-    not finite.
+    Parameters
+    ----------
+    potential : Potential
+    x0 : array_like of shape (n_chains, d)
+        Starting points; float32 stays float32. The array is copied.
+    random_state : None, int, SeedSequence or Generator, default=None
+        With a value, the state carries one random stream per chain in
+        ``rng_state``: the streams that a sampler given the same ``x0`` and
+        ``random_state`` would use. :func:`step` then needs no ``streams``.
+        None attaches no streams. This differs from the samplers, where
+        None draws fresh entropy, because creating the streams costs about
+        10 microseconds per chain and :func:`step` can be given its own.
+
+    Returns
+    -------
+    state : ChainState
+        ``grad`` is None for a potential without a gradient.
+
+    Raises
+    ------
+    ValueError
+        Naming the first chain whose energy or gradient is not finite.
     """
     _check_potential(potential)
+    check_random_state(random_state)
     X = check_array(x0, "x0", n_columns=potential.dim, copy=True)
+    state = _evaluate(potential, X)
+    if random_state is None:
+        return state
+    streams = ChainStreams(as_seed_sequence(random_state), X.shape[0])
+    return state._replace(rng_state=streams.states)
+
+
+def _evaluate(potential, X):
+    """Return the ChainState at X, which must be an array the caller owns."""
     energy, grad = potential._energy_grad(X)
-    grad = np.ascontiguousarray(grad, dtype=X.dtype)
-    finite = np.isfinite(energy) & np.isfinite(grad).all(axis=1)
+    energy = np.ascontiguousarray(energy, dtype=np.float64)
+    finite = np.isfinite(energy)
+    if grad is not None:
+        grad = np.ascontiguousarray(grad, dtype=X.dtype)
+        finite &= np.isfinite(grad).all(axis=1)
     if not finite.all():
         i = int(np.argmin(finite))
+        what = "energy" if grad is None else "energy or gradient"
         raise ValueError(
-            f"the starting point of chain {i} has a non-finite energy or gradient "
+            f"the starting point of chain {i} has a non-finite {what} "
             f"(energy {energy[i]}); start it where the target density is positive.")
-    return reference.ChainState(X, np.ascontiguousarray(energy, dtype=np.float64), grad)
+    return reference.ChainState(X, energy, grad)
+
+
+def _starting_state(potential, x0, X):
+    """Return the ChainState at X, taking the energy and gradient of x0 when it has them.
+
+    X is the copy of the starting points made by ``_starting_points``. A
+    ``ChainState`` x0 of the same dtype gives its energy and gradient,
+    copied and checked but not recomputed. Reusing them keeps a continued
+    run bit-for-bit equal to an uninterrupted one. Recomputing would not:
+    on a dense Gaussian, NumPy's U and grad U differed from the compiled
+    kernel's in the last bits for most chains.
+    """
+    if not isinstance(x0, ChainState):
+        return _evaluate(potential, X)
+    same_dtype = np.asarray(x0.position).dtype == X.dtype
+    if not same_dtype or (potential.has_grad and x0.grad is None):
+        return _evaluate(potential, X)
+    n_chains, d = X.shape
+    energy = check_array(x0.energy, "x0.energy", dtype=np.float64, ndim=1, copy=True)
+    if energy.shape != (n_chains,):
+        raise ValueError(f"x0.energy must have shape ({n_chains},), one value per "
+                         f"chain, got shape {energy.shape}.")
+    grad = None
+    if potential.has_grad:
+        grad = check_array(x0.grad, "x0.grad", dtype=X.dtype, n_columns=d, copy=True)
+        if grad.shape != X.shape:
+            raise ValueError(f"x0.grad must have the shape of x0.position, {X.shape}, "
+                             f"got shape {grad.shape}.")
+    return reference.ChainState(X, energy, grad)
 
 
 def _energy_grad_function(potential, backend, n_threads):
@@ -121,11 +197,14 @@ def _energy_grad_function(potential, backend, n_threads):
     return potential._energy_grad
 
 
-def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
+def _run(sampler, potential, x0, *, name, n_chains, init, n_samples, n_warmup, thin,
          step_size, n_leapfrog, inv_mass, scale, adapt_step_size, adapt_mass,
          target_accept, max_energy_error, n_langevin, langevin_step_size,
          random_state, backend, n_threads, dtype, step_jitter=0.0):
+    """Validate the arguments of the public sampler ``name`` and run it."""
     _check_potential(potential)
+    if sampler != "rwm":
+        _require_grad(potential, name)
     step_jitter = check_real(step_jitter, "step_jitter", minimum=0.0, maximum=1.0,
                              include_maximum=False)
     backend = check_backend(backend)
@@ -148,10 +227,16 @@ def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
     if dtype is not None and np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}.")
 
-    seed_sequence = as_seed_sequence(random_state)
+    # A state that carries streams continues them unless random_state is given.
+    continue_streams = (isinstance(x0, ChainState) and x0.rng_state is not None
+                        and random_state is None)
+    seed_sequence = None if continue_streams else as_seed_sequence(random_state)
     X = _starting_points(potential, x0, n_chains, init, dtype, seed_sequence)
     n_chains, d = X.shape
-    streams = ChainStreams(seed_sequence, n_chains)
+    if continue_streams:
+        streams = ChainStreams.from_states(x0.rng_state, "x0.rng_state", n_chains)
+    else:
+        streams = ChainStreams(seed_sequence, n_chains)
     if step_size is None:
         step_size = 2.38 / np.sqrt(d)
     step = _per_chain(step_size, "step_size", n_chains)
@@ -161,7 +246,7 @@ def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
     window_flags = mass_matrix_windows(n_warmup)
     if not adapt_mass:
         window_flags[:] = 0
-    state = init_state(potential, X)
+    state = _starting_state(potential, x0, X)
 
     if backend == "fast" and potential.compiled_kind is not None:
         from .. import _mcmc_fast
@@ -190,6 +275,8 @@ def _run(sampler, potential, x0, *, n_chains, init, n_samples, n_warmup, thin,
             target_accept=target_accept, max_energy_error=max_energy_error,
             step_jitter=step_jitter)
 
+    # The streams are local to this run, so the state may keep their array.
+    state = state._replace(rng_state=streams.states)
     n_transitions = n_samples * thin
     return SamplingResult(
         samples=samples,
@@ -212,12 +299,18 @@ _COMMON_DOC = """
         Target: a built-in ``Gaussian``, ``GaussianMixture``, ``Rosenbrock``
         or ``Funnel``, or a ``CompiledPotential`` (a C function), all
         evaluated inside the compiled loops; or
-        ``CallablePotential(energy, grad)``, called once per step.
+        ``CallablePotential(energy, grad)``, called once per step. Only
+        ``rwm`` accepts a ``CallablePotential`` without ``grad``.
     x0 : array_like of shape (n_chains, d) or ChainState, optional
-        Starting points. float32 input runs in float32. A previous run's
-        ``result.final_state`` continues its chains; pass
-        ``step_size=result.step_size``, ``inv_mass=result.inv_mass`` and
-        ``n_warmup=0`` to keep its adapted parameters too.
+        Starting points. float32 input runs in float32. A ``ChainState``,
+        such as a previous run's ``result.final_state``, continues its
+        chains. Its energy and gradient are used as given, so pass the
+        potential it was made with. They are recomputed only when ``dtype``
+        converts the positions. Its ``rng_state``, unless ``random_state``
+        is given, continues each chain's random stream. With ``n_warmup=0``
+        and ``**result.adapted_parameters()``, N draws followed by M
+        continued draws equal, bit for bit, one run of N + M draws with the
+        same warmup and options. Nothing in x0 is modified.
     n_chains : int, optional
         Instead of x0: the number of chains, started by ``init``.
     init : callable, optional
@@ -231,7 +324,10 @@ _COMMON_DOC = """
         Keep every thin-th state after warmup.
     random_state : None, int, SeedSequence or Generator
         Chain i draws only from stream i, so a result depends on the seed
-        and the number of chains, not on n_threads.
+        and the number of chains, not on n_threads. None continues the
+        streams of an x0 that carries them (a ``final_state``) and
+        otherwise draws fresh entropy from the operating system. A given
+        value always starts new streams, also for such an x0.
     backend : {"fast", "reference"}
     n_threads : int, optional
         OpenMP threads; None uses every thread OpenMP allows.
@@ -241,6 +337,9 @@ _COMMON_DOC = """
     Returns
     -------
     SamplingResult
+        Its ``final_state`` carries the chains' random streams, and
+        ``adapted_parameters()`` the step size and mass matrix, to continue
+        the run.
 """
 
 
@@ -253,9 +352,11 @@ def rwm(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
     step_size defaults to 2.38 / sqrt(d) and is adapted during warmup
     towards ``target_accept``; ``scale`` (a number or shape (d,)) sets a
     relative scale per dimension. A proposal with non-finite energy is a
-    divergence and is rejected.
+    divergence and is rejected. RWM needs only the energy, so it also
+    samples a ``CallablePotential`` made without ``grad``.
     """
-    return _run("rwm", potential, x0, n_chains=n_chains, init=init,
+    return _run("rwm", potential, x0, name="rwm",
+                n_chains=n_chains, init=init,
                 n_samples=n_samples, n_warmup=n_warmup, thin=thin,
                 step_size=step_size, n_leapfrog=1, inv_mass=None, scale=scale,
                 adapt_step_size=adapt_step_size, adapt_mass=False,
@@ -287,7 +388,8 @@ def hmc(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
     chains barely move while their acceptance stays high. The jitter breaks
     that, and ``step_jitter=0`` turns it off.
     """
-    return _run("hmc", potential, x0, n_chains=n_chains, init=init,
+    return _run("hmc", potential, x0, name="hmc",
+                n_chains=n_chains, init=init,
                 n_samples=n_samples, n_warmup=n_warmup, thin=thin,
                 step_size=step_size, n_leapfrog=n_leapfrog, inv_mass=inv_mass,
                 scale=None, adapt_step_size=adapt_step_size, adapt_mass=adapt_mass,
@@ -307,7 +409,8 @@ def mala(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
     MALA's. The step size is adapted towards ``target_accept``; the mass
     matrix stays as given.
     """
-    result = _run("hmc", potential, x0, n_chains=n_chains, init=init,
+    result = _run("hmc", potential, x0, name="mala",
+                  n_chains=n_chains, init=init,
                   n_samples=n_samples, n_warmup=n_warmup, thin=thin,
                   step_size=step_size, n_leapfrog=1, inv_mass=inv_mass, scale=None,
                   adapt_step_size=adapt_step_size, adapt_mass=False,
@@ -327,7 +430,8 @@ def ula(potential, x0=None, *, n_chains=None, init=None, n_samples=1000,
     is adapted; warmup iterations are only discarded. Only a non-finite
     energy or gradient rejects a move, as a divergence.
     """
-    return _run("ula", potential, x0, n_chains=n_chains, init=init,
+    return _run("ula", potential, x0, name="ula",
+                n_chains=n_chains, init=init,
                 n_samples=n_samples, n_warmup=n_warmup, thin=thin,
                 step_size=step_size, n_leapfrog=1, inv_mass=inv_mass, scale=None,
                 adapt_step_size=False, adapt_mass=False, target_accept=0.5,
@@ -347,9 +451,12 @@ def langevin_hmc(potential, x0=None, *, n_chains=None, init=None, n_langevin=100
     The ULA steps (size ``langevin_step_size``, not recorded) move chains
     from a poor start towards the typical set cheaply; HMC with warmup, as
     in :func:`hmc`, then removes the Langevin bias. The other parameters are
-    those of :func:`hmc`.
+    those of :func:`hmc`. To continue a run without a new Langevin phase,
+    pass its ``final_state`` to :func:`hmc`, which equals ``langevin_hmc``
+    with ``n_langevin=0``.
     """
-    return _run("hmc", potential, x0, n_chains=n_chains, init=init,
+    return _run("hmc", potential, x0, name="langevin_hmc",
+                n_chains=n_chains, init=init,
                 n_samples=n_samples, n_warmup=n_warmup, thin=thin,
                 step_size=step_size, n_leapfrog=n_leapfrog, inv_mass=inv_mass,
                 scale=None, adapt_step_size=adapt_step_size, adapt_mass=adapt_mass,
@@ -363,7 +470,7 @@ for _function in (rwm, hmc, mala, ula, langevin_hmc):
     _function.__doc__ += _COMMON_DOC
 
 
-def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
+def step(sampler, potential, state, streams=None, *, step_size, n_leapfrog=10,
          inv_mass=None, scale=None, max_energy_error=1000.0, step_jitter=0.0,
          backend="fast", n_threads=None):
     """Make one transition of every chain: ``(state, streams) -> (new_state, info)``.
@@ -372,10 +479,15 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
     ----------
     sampler : {"rwm", "hmc", "mala", "ula"}
     potential : Potential
+        Only "rwm" accepts a ``CallablePotential`` without ``grad``.
     state : ChainState
-        From :func:`init_state`; it is not modified.
-    streams : ebmfast._random.ChainStreams
-        One stream per chain, advanced in place.
+        From :func:`init_state`, a previous ``step`` or a run's
+        ``final_state``; it is not modified.
+    streams : ebmfast._random.ChainStreams, optional
+        One stream per chain, advanced in place. Given streams win over
+        ``state.rng_state``. Without them the transition continues the
+        streams in ``state.rng_state`` (a copy of them, so ``state`` is not
+        modified) and raises ValueError when the state carries none.
     step_size : float or ndarray of shape (n_chains,)
     step_jitter : float, default=0.0
         For "hmc" and "mala": scale this transition's step by a uniform
@@ -384,6 +496,9 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
     Returns
     -------
     new_state : ChainState
+        Its ``rng_state`` is a copy of the streams after this transition, so
+        the next ``step``, or a sampler given ``x0=new_state``, continues
+        them.
     info : StepInfo
         accept_prob, accepted and divergent per chain. The compiled kernel
         reports accept_prob for every sampler.
@@ -393,6 +508,8 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
     n_threads = check_n_threads(n_threads)
     if sampler not in ("rwm", "hmc", "mala", "ula"):
         raise ValueError(f"sampler must be 'rwm', 'hmc', 'mala' or 'ula', got {sampler!r}.")
+    if sampler != "rwm":
+        _require_grad(potential, sampler)
     if sampler == "mala":
         sampler, n_leapfrog = "hmc", 1
     n_leapfrog = check_int(n_leapfrog, "n_leapfrog", minimum=1)
@@ -400,10 +517,23 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
                              include_maximum=False)
     X = state.position
     n_chains, d = X.shape
+    if not potential.has_grad:
+        state = state._replace(grad=None)
+    elif state.grad is None:
+        raise ValueError("state.grad is None, but the potential has a gradient. Make "
+                         "the state with init_state(potential, x0).")
+    if streams is None:
+        if state.rng_state is None:
+            raise ValueError(
+                "streams is None and state.rng_state is None, so the transition has "
+                "no random numbers. Pass streams, or make the state with "
+                "init_state(potential, x0, random_state=seed).")
+        streams = ChainStreams.from_states(state.rng_state, "state.rng_state", n_chains)
     step = _per_chain(step_size, "step_size", n_chains)
     inv_mass = _per_dimension(1.0 if inv_mass is None else inv_mass, "inv_mass",
                               n_chains, d, X.dtype)
     scale = _per_dimension(1.0 if scale is None else scale, "scale", 1, d, X.dtype)[0]
+
     if backend == "fast" and potential.compiled_kind is not None:
         from .. import _mcmc_fast
 
@@ -420,10 +550,11 @@ def step(sampler, potential, state, streams, *, step_size, n_leapfrog=10,
             False, 0.5, max_energy_error, samples, energies, stats, n_threads,
             step_jitter=step_jitter)
         info = reference.StepInfo(stats[:, 1], stats[:, 0] > 0, stats[:, 2] > 0)
-        return reference.ChainState(X, U, G), info
-    draws = (reference.CompiledDraws(streams, n_threads) if backend == "fast"
-             else reference.ReferenceDraws(streams))
-    return reference.transition(sampler, state,
-                                _energy_grad_function(potential, backend, n_threads),
-                                draws, step, inv_mass, scale, n_leapfrog,
-                                max_energy_error, step_jitter)
+        new_state = reference.ChainState(X, U, G)
+    else:
+        draws = (reference.CompiledDraws(streams, n_threads) if backend == "fast"
+                 else reference.ReferenceDraws(streams))
+        new_state, info = reference.transition(
+            sampler, state, _energy_grad_function(potential, backend, n_threads),
+            draws, step, inv_mass, scale, n_leapfrog, max_energy_error, step_jitter)
+    return new_state._replace(rng_state=streams.states.copy()), info
