@@ -83,6 +83,11 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_sum)(const T *restrict a, ptrdiff_t n)
  */
 
 /* U = (x - m)^T P (x - m) / 2 with P = diag(precision); g = P (x - m) in T. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal_energy)(const T *restrict theta,
+                                                            ptrdiff_t d,
+                                                            const T *restrict x,
+                                                            const T *restrict g);
+
 EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal)(const T *restrict theta, ptrdiff_t d,
                                                      const T *restrict x, T *restrict g,
                                                      int want_energy)
@@ -91,6 +96,16 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal)(const T *restrict theta, 
     const T *restrict precision = theta + d;
     for (ptrdiff_t j = 0; j < d; j++) g[j] = precision[j] * (x[j] - mean[j]);
     if (!want_energy) return 0.0;
+    return EBM_NAME(ebm_gaussian_diagonal_energy)(theta, d, x, g);
+}
+
+/* U = g^T (x - m) / 2 from the gradient g = P (x - m) already at x. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal_energy)(const T *restrict theta,
+                                                            ptrdiff_t d,
+                                                            const T *restrict x,
+                                                            const T *restrict g)
+{
+    const T *restrict mean = theta;
     double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
     ptrdiff_t j = 0;
     for (; j + 8 <= d; j += 8)
@@ -394,11 +409,13 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_energy_grad)(const ebm_potential *pot
     return EBM_NAME(ebm_potential_eval)(pot, x, g, work, 1);
 }
 
-/* out[j] = sqrt(a[j]), correctly rounded in T; the transitions take the
- * square roots of the inverse mass from here instead of taking them anew. */
-static inline void EBM_NAME(ebm_sqrt_fill)(const T *restrict a, T *restrict out, ptrdiff_t n)
+/* out[j] = 1 / sqrt(inv_mass[j]), the diagonal of M^(1/2), each operation
+ * correctly rounded in T. The transitions take it from here once per mass
+ * matrix instead of dividing by a square root for every momentum. */
+static inline void EBM_NAME(ebm_sqrt_mass_fill)(const T *restrict inv_mass, T *restrict out,
+                                                ptrdiff_t n)
 {
-    for (ptrdiff_t j = 0; j < n; j++) out[j] = EBM_SQRT(a[j]);
+    for (ptrdiff_t j = 0; j < n; j++) out[j] = (T)1 / EBM_SQRT(inv_mass[j]);
 }
 
 /*
@@ -412,7 +429,7 @@ static inline void EBM_NAME(ebm_sqrt_fill)(const T *restrict a, T *restrict out,
 EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
     const ebm_potential *pot, T *restrict x, T *restrict g, double *energy,
     uint64_t *stream, double step, double jitter, const T *restrict inv_mass,
-    const T *restrict sqrt_inv_mass, int n_leapfrog, int metropolis,
+    const T *restrict sqrt_mass, int n_leapfrog, int metropolis,
     double max_energy_error, T *restrict p,
     T *restrict xn, T *restrict gn, double *restrict work, int *accepted,
     int *divergent)
@@ -428,7 +445,7 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
 
     /* Momentum p ~ N(0, M) with M = diag(1 / inv_mass), K = p^T M^-1 p / 2. */
     EBM_NAME(ebm_normal_fill)(stream, p, d);
-    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] / sqrt_inv_mass[j];
+    for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] * sqrt_mass[j];
     const double kinetic0 = 0.5 * EBM_NAME(ebm_weighted_square_sum)(inv_mass, p, d);
 
     /* Leapfrog: half momentum step, n_leapfrog position steps with full
@@ -441,7 +458,7 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_hmc_transition)(
         EBM_NAME(ebm_diagonal_leapfrog_step)(theta, d, inv_mass, half, eps, g, p, xn, gn);
         for (int l = 1; l < n_leapfrog; l++)
             EBM_NAME(ebm_diagonal_leapfrog_step)(theta, d, inv_mass, eps, eps, gn, p, xn, gn);
-        new_energy = EBM_NAME(ebm_potential_eval)(pot, xn, gn, work, 1);
+        new_energy = EBM_NAME(ebm_gaussian_diagonal_energy)(theta, d, xn, gn);
     } else {
         for (ptrdiff_t j = 0; j < d; j++) p[j] = p[j] - half * g[j];
         for (int l = 0; l < n_leapfrog; l++) {

@@ -41,8 +41,8 @@ cdef extern from "ebm_mcmc.h" nogil:
     Py_ssize_t ebm_potential_work_size(int kind, Py_ssize_t d, int n_components)
     Py_ssize_t ebm_potential_theta_size(int kind, Py_ssize_t d, int n_components)
     Py_ssize_t ebm_potential_constants_size(int kind, int n_components)
-    void ebm_sqrt_fill_f(const float *a, float *out, Py_ssize_t n)
-    void ebm_sqrt_fill_d(const double *a, double *out, Py_ssize_t n)
+    void ebm_sqrt_mass_fill_f(const float *a, float *out, Py_ssize_t n)
+    void ebm_sqrt_mass_fill_d(const double *a, double *out, Py_ssize_t n)
     double ebm_energy_grad_f(const ebm_potential *pot, const float *x, float *g,
                              double *work)
     double ebm_energy_grad_d(const ebm_potential *pot, const double *x, double *g,
@@ -50,13 +50,13 @@ cdef extern from "ebm_mcmc.h" nogil:
     double ebm_hmc_transition_f(
         const ebm_potential *pot, float *x, float *g, double *energy,
         uint64_t *stream, double step, double jitter, const float *inv_mass,
-        const float *sqrt_inv_mass, int n_leapfrog,
+        const float *sqrt_mass, int n_leapfrog,
         int metropolis, double max_energy_error, float *p, float *xn,
         float *gn, double *work, int *accepted, int *divergent)
     double ebm_hmc_transition_d(
         const ebm_potential *pot, double *x, double *g, double *energy,
         uint64_t *stream, double step, double jitter, const double *inv_mass,
-        const double *sqrt_inv_mass, int n_leapfrog,
+        const double *sqrt_mass, int n_leapfrog,
         int metropolis, double max_energy_error, double *p, double *xn,
         double *gn, double *work, int *accepted, int *divergent)
     double ebm_rwm_transition_f(
@@ -214,17 +214,17 @@ def uniform_rows(uint64_t[:, ::1] streams, double[::1] out):
 # acceptance probability and sets accepted and divergent; x, g and energy
 # change only on acceptance.
 
-cdef inline void sqrt_fill(const floating *a, floating *out, Py_ssize_t n) noexcept nogil:
+cdef inline void sqrt_mass_fill(const floating *a, floating *out, Py_ssize_t n) noexcept nogil:
     if floating is float:
-        ebm_sqrt_fill_f(a, out, n)
+        ebm_sqrt_mass_fill_f(a, out, n)
     else:
-        ebm_sqrt_fill_d(a, out, n)
+        ebm_sqrt_mass_fill_d(a, out, n)
 
 
 cdef inline double transition(
     const RunSpec *spec, const ebm_potential *pot, floating *x, floating *g,
     double *energy, uint64_t *stream, double step, const floating *inv_mass,
-    const floating *sqrt_inv_mass, const floating *scale, floating *p, floating *xn,
+    const floating *sqrt_mass, const floating *scale, floating *p, floating *xn,
     floating *gn, double *work, int *accepted, int *divergent,
 ) noexcept nogil:
     cdef int n_leapfrog = spec.n_leapfrog if spec.sampler == HMC else 1
@@ -234,7 +234,7 @@ cdef inline double transition(
             return ebm_rwm_transition_f(pot, x, g, energy, stream, step, scale, p, xn,
                                         gn, work, accepted, divergent)
         return ebm_hmc_transition_f(pot, x, g, energy, stream, step, spec.step_jitter,
-                                    inv_mass, sqrt_inv_mass,
+                                    inv_mass, sqrt_mass,
                                     n_leapfrog, metropolis, spec.max_energy_error,
                                     p, xn, gn, work, accepted, divergent)
     else:
@@ -242,7 +242,7 @@ cdef inline double transition(
             return ebm_rwm_transition_d(pot, x, g, energy, stream, step, scale, p, xn,
                                         gn, work, accepted, divergent)
         return ebm_hmc_transition_d(pot, x, g, energy, stream, step, spec.step_jitter,
-                                    inv_mass, sqrt_inv_mass,
+                                    inv_mass, sqrt_mass,
                                     n_leapfrog, metropolis, spec.max_energy_error,
                                     p, xn, gn, work, accepted, divergent)
 
@@ -256,7 +256,7 @@ cdef void run_chain(
     const floating *scale, const signed char *window_flags,
     floating *samples, double *energies, double *stats,
     floating *p, floating *xn, floating *gn, double *work, double *w_mean,
-    double *w_m2, floating *sqrt_inv_mass,
+    double *w_m2, floating *sqrt_mass,
 ) noexcept nogil:
     cdef Py_ssize_t j, t, s, d = spec.dim, n_window = 0
     cdef double step = step_io[0], accept_prob, delta, variance, shrink
@@ -268,21 +268,21 @@ cdef void run_chain(
     for j in range(d):
         w_mean[j] = 0.0
         w_m2[j] = 0.0
-    sqrt_fill(inv_mass, sqrt_inv_mass, d)
+    sqrt_mass_fill(inv_mass, sqrt_mass, d)
 
     # Langevin pre-phase of the hybrid sampler: ULA steps, not recorded.
     cdef RunSpec langevin = spec[0]
     langevin.sampler = ULA
     for t in range(spec.n_langevin):
         transition(&langevin, pot, x, g, energy, stream, spec.langevin_step,
-                   inv_mass, sqrt_inv_mass, scale, p, xn, gn, work, &accepted, &divergent)
+                   inv_mass, sqrt_mass, scale, p, xn, gn, work, &accepted, &divergent)
         stats[STAT_WARMUP_DIVERGENT] += divergent
 
     # Warmup: dual averaging of log(step) towards target_accept, and the
     # inverse mass matrix from the variance of the draws in each window.
     for t in range(spec.n_warmup):
         accept_prob = transition(spec, pot, x, g, energy, stream, step, inv_mass,
-                                 sqrt_inv_mass, scale, p, xn, gn, work, &accepted, &divergent)
+                                 sqrt_mass, scale, p, xn, gn, work, &accepted, &divergent)
         stats[STAT_WARMUP_DIVERGENT] += divergent
         if spec.adapt_step:
             n_adapt += 1
@@ -308,7 +308,7 @@ cdef void run_chain(
                 inv_mass[j] = <floating> (shrink * variance + 1e-3 * (1.0 - shrink))
                 w_mean[j] = 0.0
                 w_m2[j] = 0.0
-            sqrt_fill(inv_mass, sqrt_inv_mass, d)
+            sqrt_mass_fill(inv_mass, sqrt_mass, d)
             n_window = 0
             mu = log(10.0 * step)
             h_bar = 0.0
@@ -321,7 +321,7 @@ cdef void run_chain(
     # Sampling with a fixed step; every thin-th state is recorded.
     for s in range(spec.n_samples * spec.thin):
         accept_prob = transition(spec, pot, x, g, energy, stream, step, inv_mass,
-                                 sqrt_inv_mass, scale, p, xn, gn, work, &accepted, &divergent)
+                                 sqrt_mass, scale, p, xn, gn, work, &accepted, &divergent)
         stats[STAT_ACCEPTED] += accepted
         stats[STAT_ACCEPT_PROB] += accept_prob
         stats[STAT_DIVERGENT] += divergent
@@ -369,8 +369,8 @@ def run_chains(
     n_work = max(n_work, ebm_potential_work_size(kind, d, n_components))
     # Per thread: p, xn and gn (d numbers each, given d doubles each so that
     # float and double chains share the layout), the Welford mean and sum of
-    # squares (d doubles each), the square roots of the inverse mass (d
-    # numbers), then the potential's scratch.
+    # squares (d doubles each), the diagonal of M^(1/2) (d numbers), then the
+    # potential's scratch.
     if n_work > (<Py_ssize_t> 1 << 58):
         raise MemoryError(f"scratch of {n_work} doubles per thread is too large "
                           "to allocate.")

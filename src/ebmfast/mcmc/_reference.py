@@ -146,7 +146,7 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
     half = (0.5 * step_size).astype(dtype)[:, None]
 
     # Momentum p ~ N(0, M) with M = diag(1 / inv_mass), and K = p^T M^-1 p / 2.
-    p = draws.normal(d, dtype) / np.sqrt(inv_mass)
+    p = draws.normal(d, dtype) * (dtype.type(1) / np.sqrt(inv_mass))
     kinetic0 = 0.5 * _weighted_square_sum(inv_mass, p)
 
     # Leapfrog: half step in p, then n_leapfrog steps in x with full steps in
