@@ -18,6 +18,7 @@ the accept test. ULA: d normals only.
 from cython.parallel cimport prange, parallel, threadid
 from libc.math cimport exp, log, sqrt, pow
 from libc.stdint cimport uint64_t, int64_t
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -89,6 +90,7 @@ DEF STAT_ACCEPTED = 0
 DEF STAT_ACCEPT_PROB = 1
 DEF STAT_DIVERGENT = 2
 DEF STAT_WARMUP_DIVERGENT = 3
+DEF N_STATS = 4
 
 
 cdef struct RunSpec:
@@ -331,6 +333,48 @@ cdef void run_chain(
             energies[s // spec.thin] = energy[0]
 
 
+# Per-thread scratch, in doubles, before the potential's own: p, xn, gn,
+# the Welford mean and sum of squares, the diagonal of M^(1/2), the chain's
+# position and gradient (d each, so float and double chains share the
+# layout), then its stream, energy and statistics (LOCAL_WORDS).
+DEF LOCAL_WORDS = STREAM_WORDS + 1 + N_STATS
+
+
+cdef void run_chain_locally(
+    const RunSpec *spec, const ebm_potential *pot, floating *x, floating *g,
+    double *energy, uint64_t *stream, double *step_io, floating *inv_mass,
+    const floating *scale, const signed char *window_flags,
+    floating *samples, double *energies, double *stats, double *scratch,
+) noexcept nogil:
+    # Neighbouring chains' streams, energies and statistics share cache
+    # lines, and chains go to the threads one at a time, so updating them in
+    # place would make the threads invalidate each other's caches on every
+    # transition. The chain runs on copies, which go back once it is done.
+    cdef Py_ssize_t d = spec.dim, k
+    cdef floating *local_x = <floating *> (scratch + 6 * d)
+    cdef floating *local_g = <floating *> (scratch + 7 * d)
+    cdef uint64_t *local_stream = <uint64_t *> (scratch + 8 * d)
+    cdef double *local_energy = scratch + 8 * d + STREAM_WORDS
+    cdef double *local_stats = local_energy + 1
+    memcpy(local_x, x, d * sizeof(floating))
+    memcpy(local_g, g, d * sizeof(floating))
+    memcpy(local_stream, stream, STREAM_WORDS * sizeof(uint64_t))
+    local_energy[0] = energy[0]
+    for k in range(N_STATS):
+        local_stats[k] = 0.0
+    run_chain(spec, pot, local_x, local_g, local_energy, local_stream, step_io, inv_mass,
+              scale, window_flags, samples, energies, local_stats,
+              <floating *> scratch, <floating *> (scratch + d),
+              <floating *> (scratch + 2 * d), scratch + 8 * d + LOCAL_WORDS,
+              scratch + 3 * d, scratch + 4 * d, <floating *> (scratch + 5 * d))
+    memcpy(x, local_x, d * sizeof(floating))
+    memcpy(g, local_g, d * sizeof(floating))
+    memcpy(stream, local_stream, STREAM_WORDS * sizeof(uint64_t))
+    energy[0] = local_energy[0]
+    for k in range(N_STATS):
+        stats[k] += local_stats[k]
+
+
 def run_chains(
     int sampler, int kind, const floating[::1] theta, const double[::1] constants,
     int n_components, size_t function_address, size_t user_data,
@@ -357,9 +401,6 @@ def run_chains(
     """
     cdef RunSpec spec
     cdef Py_ssize_t i, n_chains = X.shape[0], d = X.shape[1]
-    cdef floating *p
-    cdef floating *xn
-    cdef floating *gn
     cdef double *work
     if streams.shape[0] < n_chains or streams.shape[1] != STREAM_WORDS:
         raise ValueError(f"one random stream per chain is required, got "
@@ -367,14 +408,12 @@ def run_chains(
     if n_chains == 0 or d == 0:
         return
     n_work = max(n_work, ebm_potential_work_size(kind, d, n_components))
-    # Per thread: p, xn and gn (d numbers each, given d doubles each so that
-    # float and double chains share the layout), the Welford mean and sum of
-    # squares (d doubles each), the diagonal of M^(1/2) (d numbers), then the
-    # potential's scratch.
+    # Per thread: the layout above run_chain_locally, then the potential's
+    # scratch.
     if n_work > (<Py_ssize_t> 1 << 58):
         raise MemoryError(f"scratch of {n_work} doubles per thread is too large "
                           "to allocate.")
-    cdef double[:, ::1] scratch = thread_scratch(6 * d + n_work, n_threads)
+    cdef double[:, ::1] scratch = thread_scratch(8 * d + LOCAL_WORDS + n_work, n_threads)
     spec.sampler = sampler
     spec.dim = d
     spec.n_leapfrog = n_leapfrog
@@ -396,17 +435,13 @@ def run_chains(
 
     with nogil, parallel(num_threads=n_threads):
         work = &scratch[threadid(), 0]
-        p = <floating *> work
-        xn = <floating *> (work + d)
-        gn = <floating *> (work + 2 * d)
         # Chains are handed out one at a time, so a thread that another
         # process delays does not hold back a fixed half of the chains.
         # Results do not depend on it: each chain uses its own stream.
         for i in prange(n_chains, schedule="dynamic", chunksize=1):
-            run_chain(&spec, &pot, &X[i, 0], &G[i, 0], &energy[i],
-                      &streams[i, 0], &step[i], &inv_mass[i, 0], &scale[0],
-                      flags,
-                      sample_base + i * n_samples * d if n_samples > 0 else NULL,
-                      energy_base + i * n_samples if n_samples > 0 else NULL,
-                      &stats[i, 0], p, xn, gn, work + 6 * d, work + 3 * d,
-                      work + 4 * d, <floating *> (work + 5 * d))
+            run_chain_locally(
+                &spec, &pot, &X[i, 0], &G[i, 0], &energy[i], &streams[i, 0], &step[i],
+                &inv_mass[i, 0], &scale[0], flags,
+                sample_base + i * n_samples * d if n_samples > 0 else NULL,
+                energy_base + i * n_samples if n_samples > 0 else NULL,
+                &stats[i, 0], work)
