@@ -8,8 +8,8 @@ sampler over all chains with ``Generator.standard_normal`` (the baseline the
 targets refer to); the ebmfast reference backend (it replays the per-chain
 streams in Python, so it is slow on purpose, and runs on fewer draws); a
 textbook single-chain Python loop; and BlackJAX with vmap and jit when it is
-installed, timed after compilation. Each of the fast backend, NumPy and
-BlackJAX runs once untimed and then ``--repeats`` times; the table gives the
+installed, timed after compilation. The fast backend, NumPy and BlackJAX
+each run once untimed and then ``--repeats`` times. The table gives the
 fastest and the median time, and the ratios compare fastest runs.
 
 A second case times a target that is a Python callable: the same Gaussian
@@ -158,10 +158,10 @@ def blackjax_hmc(x0, n_draws, step, n_leapfrog, seed, repeats):
 def repeated(function, repeats, warm_up=False):
     """Run function() repeats times; return (last value, list of seconds).
 
-    With warm_up, one untimed run comes first. On this virtual machine the
-    first touch of memory that no process used before is slow: filling a
-    new 400 MB array took 0.87 s the first time and 0.045 s after that, so
-    whichever implementation ran first paid for it.
+    With warm_up, one untimed run comes first. On the 2-vCPU machine of
+    bench/RESULTS.md, memory that no process used before is slow to touch.
+    Filling a new 400 MB array took 0.87 s the first time and 0.045 s after
+    that, so whichever implementation ran first paid for it.
     """
     if warm_up:
         function()
