@@ -200,18 +200,24 @@ def cpu_description():
         return platform.processor() or "unknown"
 
 
+def fixed_step_options(args):
+    """Return the keyword arguments of hmc and rwm: fixed steps, no warmup."""
+    # No step jitter: the baselines all run one fixed step size.
+    hmc_options = dict(n_warmup=0, step_size=args.step, n_leapfrog=args.n_leapfrog,
+                       adapt_step_size=False, adapt_mass=False, step_jitter=0.0,
+                       random_state=1, n_threads=args.threads)
+    rwm_options = dict(n_warmup=0, step_size=args.rwm_step, adapt_step_size=False,
+                       random_state=2, n_threads=args.threads)
+    return hmc_options, rwm_options
+
+
 def compiled_case(args):
     """Time the built-in Gaussian target against the baselines and return the table rows."""
     dtype = np.float32
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((args.chains, args.dim)).astype(dtype)
     target = Gaussian(np.zeros(args.dim))
-    # No step jitter: the baselines all run the fixed step of the issue.
-    hmc_options = dict(n_warmup=0, step_size=args.step, n_leapfrog=args.n_leapfrog,
-                       adapt_step_size=False, adapt_mass=False, step_jitter=0.0,
-                       random_state=1, n_threads=args.threads)
-    rwm_options = dict(n_warmup=0, step_size=args.rwm_step, adapt_step_size=False,
-                       random_state=2, n_threads=args.threads)
+    hmc_options, rwm_options = fixed_step_options(args)
     rows = []
 
     def add_row(name, label, samples, seconds, fast_rate):
@@ -292,11 +298,7 @@ def callable_case(args):
     x0 = np.random.default_rng(0).standard_normal((args.callable_chains, args.dim))
     x0 = x0.astype(dtype)
     target = gaussian_callable(args.dim)
-    hmc_options = dict(n_warmup=0, step_size=args.step, n_leapfrog=args.n_leapfrog,
-                       adapt_step_size=False, adapt_mass=False, step_jitter=0.0,
-                       random_state=1, n_threads=args.threads)
-    rwm_options = dict(n_warmup=0, step_size=args.rwm_step, adapt_step_size=False,
-                       random_state=2, n_threads=args.threads)
+    hmc_options, rwm_options = fixed_step_options(args)
     rows = []
     for name, sampler, options, n_calls in [
             ("HMC", hmc, hmc_options, args.n_leapfrog),

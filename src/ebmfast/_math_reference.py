@@ -8,6 +8,8 @@ for step size adaptation to make two otherwise identical chains part.
 
 import numpy as np
 
+from ._normal_reference import _horner
+
 __all__ = ["exp_nonpos", "log1p_unit", "logistic", "softplus"]
 
 _ROUNDING_SHIFT = 6755399441055744.0  # 1.5 * 2^52
@@ -16,13 +18,6 @@ _EXP_COEFFICIENTS = [1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0,
                      1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0,
                      1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0]
 _ATANH_COEFFICIENTS = [1.0 / k for k in range(31, 0, -2)]
-
-
-def _horner(coefficients, x):
-    result = np.full_like(x, coefficients[0])
-    for c in coefficients[1:]:
-        result = result * x + c
-    return result
 
 
 def exp_nonpos(x):
