@@ -518,7 +518,10 @@ EBM_MCMC_KERNEL static double EBM_NAME(ebm_rwm_transition)(
     const double new_energy = EBM_NAME(ebm_potential_eval)(pot, xn, gn, work, 1);
     const double u = ebm_uniform_d(stream);
 
-    const int is_divergent = !isfinite(new_energy);
+    /* The state keeps the gradient, so one that overflows is rejected too,
+     * as in HMC: a later HMC run from this state could not move. */
+    const double grad_sum = EBM_NAME(ebm_sum)(gn, d);
+    const int is_divergent = !(isfinite(new_energy) && isfinite(grad_sum));
     double accept_prob;
     if (is_divergent)
         accept_prob = 0.0;

@@ -1,9 +1,9 @@
 """MCMC samplers over many chains at once.
 
 Targets are potentials U(x) = -log p(x) + const: the built-in
-:class:`Gaussian`, :class:`GaussianMixture`, :class:`Rosenbrock` and
-:class:`Funnel`, or a :class:`CompiledPotential` (a C function for one
-point), all evaluated inside the compiled loops; or a
+:class:`Gaussian`, :class:`GaussianMixture`, :class:`Rosenbrock`,
+:class:`Funnel` and :class:`RBMFreeEnergy`, or a :class:`CompiledPotential`
+(a C function for one point), all evaluated inside the compiled loops; or a
 :class:`CallablePotential` made of batched Python functions for the energy
 and, optionally, its gradient (random-walk Metropolis needs none).
 

@@ -126,7 +126,9 @@ class Gaussian(Potential):
     """
 
     def __init__(self, mean, cov=None, precision=None):
-        self.mean = check_array(mean, "mean", dtype=np.float64, ndim=1)
+        # Parameters are copied, so later changes to the caller's arrays
+        # cannot change the target or bypass the checks below.
+        self.mean = check_array(mean, "mean", dtype=np.float64, ndim=1, copy=True)
         d = self.mean.shape[0]
         self.dim = d
         if cov is not None and precision is not None:
@@ -135,7 +137,7 @@ class Gaussian(Potential):
         value = precision if precision is not None else cov
         if value is None:
             value = 1.0
-        value = np.asarray(value, dtype=np.float64)
+        value = np.array(value, dtype=np.float64)
         if value.ndim == 0:
             value = np.full(d, float(value))
         if value.ndim == 2:
@@ -144,11 +146,15 @@ class Gaussian(Potential):
                 raise ValueError(f"{name} must have shape ({d}, {d}) to match mean, "
                                  f"got {value.shape}.")
             if not np.allclose(value, value.T, rtol=1e-10, atol=0):
-                raise ValueError(f"{name} must be symmetric.")
+                i, j = np.unravel_index(np.argmax(np.abs(value - value.T)), value.shape)
+                raise ValueError(f"{name} must be symmetric, got {name}[{i}, {j}] = "
+                                 f"{value[i, j]} and {name}[{j}, {i}] = {value[j, i]}.")
             try:
                 np.linalg.cholesky(value)
             except np.linalg.LinAlgError:
-                raise ValueError(f"{name} must be positive definite.") from None
+                raise ValueError(
+                    f"{name} must be positive definite, got a smallest eigenvalue of "
+                    f"{np.linalg.eigvalsh(value).min():.6g}.") from None
             if np.count_nonzero(value - np.diag(np.diag(value))) == 0:
                 value = np.diag(value).copy()
         elif value.ndim == 1:
@@ -274,7 +280,7 @@ class GaussianMixture(Potential):
         if not (weights > 0).all():
             raise ValueError(f"weights must be positive, got minimum {weights.min()}.")
         self.weights = weights / weights.sum()
-        self.means = check_array(means, "means", dtype=np.float64, ndim=2)
+        self.means = check_array(means, "means", dtype=np.float64, ndim=2, copy=True)
         n_components, d = self.means.shape
         if n_components != weights.shape[0]:
             raise ValueError(f"means must have one row per weight ({weights.shape[0]}), "
@@ -433,8 +439,13 @@ def _mixture_covariances(cov, n_components, d):
 
     if not (array > 0).all():
         index = tuple(int(i) for i in np.argwhere(~(array > 0))[0])
+        hint = ""
+        if array.shape == (n_components, d) and n_components == d:
+            hint = (f" With K = d = {d}, a 2-D cov is read as one row of variances per "
+                    "component; for one full covariance matrix shared by all "
+                    f"components, pass np.broadcast_to(cov, ({d}, {d}, {d})).")
         raise ValueError(f"cov must contain positive variances, got {array[index]} "
-                         f"at index {index}.")
+                         f"at index {index}.{hint}")
     return np.ascontiguousarray(variances), True
 
 
@@ -497,6 +508,14 @@ class Rosenbrock(Potential):
         curved ridge in 2-D.
     mu : float
         Mean of x_0.
+
+    Notes
+    -----
+    With the defaults this is a stress test, not an easy target: x_0 has
+    standard deviation 3.2 while x_1 | x_0 has 0.32 around a parabola, so
+    HMC with one diagonal mass matrix diverges in the tails and mixes
+    slowly. Check R-hat and the divergence counts of the result, and
+    compare with the exact draws of :meth:`sample`.
     """
 
     compiled_kind = _ROSENBROCK
@@ -777,7 +796,7 @@ class CallablePotential(Potential):
         self.energy_fn = energy
         self.grad_fn = grad
         self.has_grad = grad is not None
-        self.dim = None if dim is None else int(dim)
+        self.dim = None if dim is None else check_int(dim, "dim", minimum=1)
 
     def _energy(self, X):
         energy = _checked_result(self.energy_fn(X), "energy", (X.shape[0],), X)
@@ -792,6 +811,9 @@ class CallablePotential(Potential):
 
 
 def _checked_result(value, name, shape, X):
+    if value is None:
+        raise TypeError(f"{name}(X) must return an array of shape {shape}, got None; "
+                        "check that the function returns its result.")
     array = np.asarray(value)
     if array.dtype.kind not in "fiu":
         raise TypeError(

@@ -169,7 +169,7 @@ def hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
     # Metropolis correction on H = U + K.
     with np.errstate(invalid="ignore", over="ignore"):
         energy_error = (Un + kinetic1) - (U + kinetic0)
-        grad_finite = np.isfinite(np.sum(Gn, axis=1, dtype=np.float64))
+        grad_finite = np.isfinite(kernel_order_sum(Gn))
     divergent = ~(np.isfinite(Un) & np.isfinite(kinetic1) & grad_finite)
     uniform = None
     if metropolis:
@@ -182,17 +182,25 @@ def rwm_step(state, energy_grad, draws, step_size, scale):
     """Make one random-walk Metropolis transition, x' = x + step * scale * z, z ~ N(0, I).
 
     ``energy_grad`` may return None as the gradient; the state's gradient is
-    then None too.
+    then None too. A proposal with a non-finite energy, or a non-finite
+    gradient when there is one, is a divergence.
     """
     X, U = state.position, state.energy
     dtype = X.dtype
     z = draws.normal(X.shape[1], dtype)
-    Xn = X + step_size.astype(dtype)[:, None] * (scale * z)
-    Un, Gn = energy_grad(Xn)
+    # A proposal far out may overflow; it is rejected below as a divergence.
+    with np.errstate(over="ignore", invalid="ignore"):
+        Xn = X + step_size.astype(dtype)[:, None] * (scale * z)
+        Un, Gn = energy_grad(Xn)
     uniform = draws.uniform()
     with np.errstate(invalid="ignore"):
         energy_error = Un - U
     divergent = ~np.isfinite(Un)
+    if Gn is not None:
+        # The state keeps the gradient, so one that overflows is rejected
+        # too, as in HMC: a later HMC run from this state could not move.
+        with np.errstate(over="ignore", invalid="ignore"):
+            divergent = divergent | ~np.isfinite(kernel_order_sum(Gn))
     return _accept(state, ChainState(Xn, Un, Gn), energy_error, divergent, uniform)
 
 

@@ -7,6 +7,7 @@ callables, or ``backend="reference"``). With a callable and the fast
 backend, the driver draws its random numbers with compiled code.
 """
 
+import inspect
 import numbers
 
 import numpy as np
@@ -52,6 +53,14 @@ def _starting_points(potential, x0, n_chains, init, dtype, seed_sequence):
         if isinstance(x0, ChainState):
             return check_array(x0.position, "x0.position", dtype=dtype,
                                n_columns=potential.dim, copy=True)
+        if isinstance(x0, SamplingResult):
+            raise TypeError("x0 must be an array of shape (n_chains, d) or a ChainState, "
+                            "got a SamplingResult; to continue its chains, pass "
+                            "result.final_state.")
+        if isinstance(x0, numbers.Integral) and not isinstance(x0, bool):
+            raise ValueError(f"x0 must be an array of shape (n_chains, d) or a ChainState, "
+                             f"got the number {x0}; to start {x0} chains from the "
+                             f"default initialiser, pass n_chains={x0}.")
         return check_array(x0, "x0", dtype=dtype, n_columns=potential.dim, copy=True)
     if n_chains is None:
         raise ValueError("x0 or n_chains is required.")
@@ -103,8 +112,11 @@ def _per_dimension(value, name, n_chains, d, dtype):
     if array.ndim <= 1:
         array = np.broadcast_to(array, (d,))
     array = np.ascontiguousarray(np.broadcast_to(array, (n_chains, d)), dtype=dtype)
-    if not (np.isfinite(array) & (array > 0)).all():
-        raise ValueError(f"{name} must contain positive finite numbers.")
+    bad = ~(np.isfinite(array) & (array > 0))
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} must contain positive finite numbers, got "
+                         f"{array[index]} at index {index}.")
     return array.copy()
 
 
@@ -146,7 +158,10 @@ def init_state(potential, x0, *, random_state=None):
 
 def _evaluate(potential, X):
     """Return the ChainState at X, which must be an array the caller owns."""
-    energy, grad = potential._energy_grad(X)
+    # A non-finite energy raises the error below, so overflow warnings would
+    # only repeat it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        energy, grad = potential._energy_grad(X)
     energy = np.ascontiguousarray(energy, dtype=np.float64)
     finite = np.isfinite(energy)
     if grad is not None:
@@ -296,9 +311,9 @@ _COMMON_DOC = """
     Parameters
     ----------
     potential : Potential
-        Target: a built-in ``Gaussian``, ``GaussianMixture``, ``Rosenbrock``
-        or ``Funnel``, or a ``CompiledPotential`` (a C function), all
-        evaluated inside the compiled loops; or
+        Target: a built-in ``Gaussian``, ``GaussianMixture``, ``Rosenbrock``,
+        ``Funnel`` or ``RBMFreeEnergy``, or a ``CompiledPotential`` (a C
+        function), all evaluated inside the compiled loops; or
         ``CallablePotential(energy, grad)``, called once per step. Only
         ``rwm`` accepts a ``CallablePotential`` without ``grad``.
     x0 : array_like of shape (n_chains, d) or ChainState, optional
@@ -322,7 +337,7 @@ _COMMON_DOC = """
         Adaptation iterations before the draws, not recorded.
     thin : int
         Keep every thin-th state after warmup.
-    random_state : None, int, SeedSequence or Generator
+{sampler_parameters}    random_state : None, int, SeedSequence or Generator
         Chain i draws only from stream i, so a result depends on the seed
         and the number of chains, not on n_threads. None continues the
         streams of an x0 that carries them (a ``final_state``) and
@@ -466,8 +481,46 @@ def langevin_hmc(potential, x0=None, *, n_chains=None, init=None, n_langevin=100
                 dtype=dtype, step_jitter=step_jitter)
 
 
+_SAMPLER_PARAMETER_DOCS = {
+    "n_langevin": """n_langevin : int
+        ULA steps before warmup, not recorded.""",
+    "langevin_step_size": """langevin_step_size : float
+        Step size of the ULA steps, positive.""",
+    "step_size": """step_size : float or array_like of shape (n_chains,)
+        Initial step size, one number for all chains or one per chain,
+        positive. With adaptation it is only the starting point of warmup.
+        For ``rwm``, None takes 2.38 / sqrt(d).""",
+    "scale": """scale : float or array_like of shape (d,), optional
+        Relative proposal scale per dimension (default 1).""",
+    "n_leapfrog": """n_leapfrog : int
+        Leapfrog steps per transition, at least 1.""",
+    "inv_mass": """inv_mass : float or array_like of shape (d,) or (n_chains, d), optional
+        Diagonal of the inverse mass matrix M^-1 (default 1), positive.""",
+    "adapt_step_size": """adapt_step_size : bool
+        Adapt the step size of each chain by dual averaging during warmup.""",
+    "adapt_mass": """adapt_mass : bool
+        Estimate ``inv_mass`` per chain in Stan's warmup windows.""",
+    "target_accept": """target_accept : float
+        Mean acceptance probability that dual averaging aims for, in (0, 1).
+        Raise it when divergences remain after warmup.""",
+    "max_energy_error": """max_energy_error : float
+        A proposal whose H exceeds the current H by more is a divergence.""",
+    "step_jitter": """step_jitter : float
+        Each transition scales its step by a uniform factor in
+        [1 - step_jitter, 1 + step_jitter], in [0, 1).""",
+}
+
+
+def _sampler_parameters_doc(function):
+    """Return the numpydoc entries of the sampler-specific parameters of function."""
+    names = inspect.signature(function).parameters
+    return "".join(f"    {doc}\n" for name, doc in _SAMPLER_PARAMETER_DOCS.items()
+                   if name in names)
+
+
 for _function in (rwm, hmc, mala, ula, langevin_hmc):
-    _function.__doc__ += _COMMON_DOC
+    _function.__doc__ += _COMMON_DOC.replace("{sampler_parameters}",
+                                             _sampler_parameters_doc(_function))
 
 
 def step(sampler, potential, state, streams=None, *, step_size, n_leapfrog=10,
