@@ -182,9 +182,9 @@ def _starting_state(potential, x0, X):
     X is the copy of the starting points made by ``_starting_points``. A
     ``ChainState`` x0 of the same dtype gives its energy and gradient,
     copied and checked but not recomputed. Reusing them keeps a continued
-    run bit-for-bit equal to an uninterrupted one. Recomputing would not:
-    on a dense Gaussian, NumPy's U and grad U differed from the compiled
-    kernel's in the last bits for most chains.
+    run bit-for-bit equal to an uninterrupted one for any target, including
+    callables whose results at the same point may differ in the last bits
+    between calls (a threaded BLAS, for one).
     """
     if not isinstance(x0, ChainState):
         return _evaluate(potential, X)
