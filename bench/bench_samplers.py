@@ -14,12 +14,12 @@ fastest and the median time, and the ratios compare fastest runs.
 
 A second case times a target that is a Python callable: the same Gaussian
 written as two NumPy functions in a ``CallablePotential``, on fewer chains
-and draws. Both backends run the batched NumPy driver and call the same
-functions, and they draw identical samples (the script checks this), so the
-case measures the cost of drawing the random numbers in compiled code
-(fast) or by replaying the streams in Python (reference). A third row
-times the calls of the callable alone, the part of each run spent in the
-user's functions.
+and draws. Both backends call the same functions once per leapfrog step
+and draw identical samples (the script checks this). The fast backend
+computes the random numbers and the arithmetic between the calls in
+compiled code; the reference replays the streams and computes in NumPy. A
+third row times the calls of the callable alone, the part of each run spent
+in the user's functions.
 
 Run from the repository root:
 

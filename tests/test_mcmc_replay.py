@@ -9,8 +9,8 @@ the same way, which is what they check.
 import numpy as np
 import pytest
 
-from ebmfast.mcmc import (Funnel, Gaussian, GaussianMixture, RBMFreeEnergy, Rosenbrock, hmc,
-                          langevin_hmc, mala, rwm)
+from ebmfast.mcmc import (CallablePotential, Funnel, Gaussian, GaussianMixture, RBMFreeEnergy,
+                          Rosenbrock, hmc, langevin_hmc, mala, rwm)
 
 POTENTIALS = {
     "dense": Gaussian([1.0, -2.0, 0.5], cov=[[1.0, 0.5, 0.0], [0.5, 2.0, 0.3], [0.0, 0.3, 0.5]]),
@@ -22,6 +22,10 @@ POTENTIALS = {
         cov=[[[1.0, 0.5, 0.1], [0.5, 2.0, 0.3], [0.1, 0.3, 0.5]], np.eye(3) * 0.7]),
     "rosenbrock": Rosenbrock(dim=3),
     "funnel": Funnel(dim=5),
+    # The fast backend runs a callable's steps in _mcmc_batch.pyx, the
+    # reference in NumPy; both call the same functions.
+    "callable": CallablePotential(lambda X: 0.5 * np.einsum("ij,ij->i", X, X) + X[:, 0],
+                                  lambda X: X + np.eye(1, X.shape[1], dtype=X.dtype), dim=4),
     "rbm_free_energy": RBMFreeEnergy(
         0.5 * np.random.default_rng(0).normal(size=(3, 4)), [0.2, -0.1, 0.0],
         [0.1, 0.0, -0.3, 0.2], sigma=[1.0, 0.8, 1.2]),

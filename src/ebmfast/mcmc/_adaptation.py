@@ -50,7 +50,10 @@ class DualAveraging:
     final step is exp of the average log(step_t) with weights t^-kappa.
     """
 
-    def __init__(self, step_size, target_accept):
+    def __init__(self, step_size, target_accept, exp=None):
+        # exp computes exp of a float64 array as the C library does;
+        # libm_exp by default, a compiled one on the fast backend.
+        self.exp = libm_exp if exp is None else exp
         self.target_accept = target_accept
         self.step_size = np.array(step_size, dtype=np.float64)
         self.restart()
@@ -69,13 +72,13 @@ class DualAveraging:
         log_step = self.mu - np.sqrt(self.count) / GAMMA * self.h_bar
         eta = self.count ** -KAPPA
         self.log_step_bar = eta * log_step + (1.0 - eta) * self.log_step_bar
-        self.step_size = libm_exp(log_step)
+        self.step_size = self.exp(log_step)
 
     def final_step_size(self):
         """Return the averaged step size, or the current one before any update."""
         if self.count == 0:
             return self.step_size
-        return libm_exp(self.log_step_bar)
+        return self.exp(self.log_step_bar)
 
 
 class WindowedVariance:

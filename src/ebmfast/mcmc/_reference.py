@@ -8,6 +8,7 @@ numbers from stream ``i`` only, in this order per transition: RWM and HMC
 uniform number; ULA draws d normals.
 """
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -205,24 +206,30 @@ def rwm_step(state, energy_grad, draws, step_size, scale):
 
 
 def transition(sampler, state, energy_grad, draws, step_size, inv_mass, scale,
-               n_leapfrog, max_energy_error, step_jitter=0.0):
-    """Dispatch one transition of ``sampler`` ("rwm", "hmc" or "ula")."""
+               n_leapfrog, max_energy_error, step_jitter=0.0, steps=None):
+    """Dispatch one transition of ``sampler`` ("rwm", "hmc" or "ula").
+
+    ``steps`` is a module with ``hmc_step`` and ``rwm_step``: this one by
+    default, or ``_batched`` for the compiled versions.
+    """
+    steps = _THIS_MODULE if steps is None else steps
     if sampler == "rwm":
-        return rwm_step(state, energy_grad, draws, step_size, scale)
+        return steps.rwm_step(state, energy_grad, draws, step_size, scale)
     if sampler == "ula":
-        return hmc_step(state, energy_grad, draws, step_size, inv_mass, 1,
-                        max_energy_error, metropolis=False)
-    return hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
-                    max_energy_error, step_jitter=step_jitter)
+        return steps.hmc_step(state, energy_grad, draws, step_size, inv_mass, 1,
+                              max_energy_error, metropolis=False)
+    return steps.hmc_step(state, energy_grad, draws, step_size, inv_mass, n_leapfrog,
+                          max_energy_error, step_jitter=step_jitter)
 
 
 def run(sampler, state, energy_grad, draws, *, step_size, inv_mass, scale,
         window_flags, n_leapfrog, n_langevin, langevin_step, n_samples, thin,
-        adapt_step, target_accept, max_energy_error, step_jitter=0.0):
+        adapt_step, target_accept, max_energy_error, step_jitter=0.0, steps=None):
     """Run every chain: Langevin pre-phase, warmup, sampling.
 
     Returns (samples, energies, stats, step_size, inv_mass, state) with the
-    same meaning as the outputs of ``_mcmc_fast.run_chains``.
+    same meaning as the outputs of ``_mcmc_fast.run_chains``. ``steps`` is
+    as in :func:`transition`; its ``exp`` also serves the step adaptation.
     """
     n_chains, d = state.position.shape
     dtype = state.position.dtype
@@ -234,16 +241,17 @@ def run(sampler, state, energy_grad, draws, *, step_size, inv_mass, scale,
     langevin_steps = np.full(n_chains, langevin_step)
     for _ in range(n_langevin):
         state, info = transition("ula", state, energy_grad, draws, langevin_steps,
-                                 inv_mass, scale, 1, max_energy_error)
+                                 inv_mass, scale, 1, max_energy_error, steps=steps)
         stats[:, 3] += info.divergent
 
     # Warmup: step size by dual averaging, inverse mass from windowed variances.
-    adaptation = DualAveraging(step_size, target_accept)
+    adaptation = DualAveraging(step_size, target_accept,
+                               exp=None if steps is None else steps.exp)
     variance = WindowedVariance(n_chains, d)
     for flag in window_flags:
         state, info = transition(sampler, state, energy_grad, draws, step_size,
                                  inv_mass, scale, n_leapfrog, max_energy_error,
-                                 step_jitter)
+                                 step_jitter, steps=steps)
         stats[:, 3] += info.divergent
         if adapt_step:
             adaptation.update(info.accept_prob)
@@ -264,7 +272,7 @@ def run(sampler, state, energy_grad, draws, *, step_size, inv_mass, scale,
     for s in range(n_samples * thin):
         state, info = transition(sampler, state, energy_grad, draws, step_size,
                                  inv_mass, scale, n_leapfrog, max_energy_error,
-                                 step_jitter)
+                                 step_jitter, steps=steps)
         stats[:, 0] += info.accepted
         stats[:, 1] += info.accept_prob
         stats[:, 2] += info.divergent
@@ -272,3 +280,6 @@ def run(sampler, state, energy_grad, draws, *, step_size, inv_mass, scale,
             samples[:, s // thin] = state.position
             energies[:, s // thin] = state.energy
     return samples, energies, stats, step_size, inv_mass, state
+
+
+_THIS_MODULE = sys.modules[__name__]

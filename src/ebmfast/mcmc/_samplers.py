@@ -2,9 +2,10 @@
 
 Each function validates its arguments, sets up one random stream per chain
 and runs either the compiled kernel (built-in potentials and C callbacks
-with ``backend="fast"``) or the NumPy driver of ``_reference.py`` (Python
+with ``backend="fast"``) or the driver of ``_reference.py`` (Python
 callables, or ``backend="reference"``). With a callable and the fast
-backend, the driver draws its random numbers with compiled code.
+backend, the driver takes its transitions from ``_batched.py``, whose
+random numbers and arithmetic are compiled.
 """
 
 import inspect
@@ -15,6 +16,7 @@ import numpy as np
 from .._random import ChainStreams, as_seed_sequence, check_random_state
 from .._validation import (check_array, check_backend, check_bool, check_int,
                            check_n_threads, check_real)
+from . import _batched
 from . import _reference as reference
 from ._adaptation import mass_matrix_windows
 from ._potentials import Potential
@@ -288,7 +290,7 @@ def _run(sampler, potential, x0, *, name, n_chains, init, n_samples, n_warmup, t
             n_langevin=n_langevin, langevin_step=langevin_step_size,
             n_samples=n_samples, thin=thin, adapt_step=adapt_step_size,
             target_accept=target_accept, max_energy_error=max_energy_error,
-            step_jitter=step_jitter)
+            step_jitter=step_jitter, steps=_batched if backend == "fast" else None)
 
     # The streams are local to this run, so the state may keep their array.
     state = state._replace(rng_state=streams.states)
@@ -609,5 +611,6 @@ def step(sampler, potential, state, streams=None, *, step_size, n_leapfrog=10,
                  else reference.ReferenceDraws(streams))
         new_state, info = reference.transition(
             sampler, state, _energy_grad_function(potential, backend, n_threads),
-            draws, step, inv_mass, scale, n_leapfrog, max_energy_error, step_jitter)
+            draws, step, inv_mass, scale, n_leapfrog, max_energy_error, step_jitter,
+            steps=_batched if backend == "fast" else None)
     return new_state._replace(rng_state=streams.states.copy()), info
