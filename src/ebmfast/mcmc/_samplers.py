@@ -171,9 +171,9 @@ def _evaluate(potential, X):
         finite &= np.isfinite(grad).all(axis=1)
     if not finite.all():
         i = int(np.argmin(finite))
-        what = "energy" if grad is None else "energy or gradient"
+        quantity = "energy" if grad is None else "energy or gradient"
         raise ValueError(
-            f"the starting point of chain {i} has a non-finite {what} "
+            f"the starting point of chain {i} has a non-finite {quantity} "
             f"(energy {energy[i]}); start it where the target density is positive.")
     return reference.ChainState(X, energy, grad)
 
