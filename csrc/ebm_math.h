@@ -99,6 +99,8 @@ void ebm_logistic_bias_f(const float *pre, const float *bias, float *out, ptrdif
 void ebm_logistic_bias_d(const double *pre, const double *bias, double *out, ptrdiff_t n);
 double ebm_ais_hidden_row_d(const double *pre, const double *c, double beta,
                             double previous, double *prob, ptrdiff_t n);
+double ebm_ais_hidden_row_f(const float *pre, const float *c, double beta,
+                            double previous, float *prob, ptrdiff_t n);
 
 /* log(1 + e) for e in [0, 1], as 2 atanh(s) with s = e / (2 + e) <= 1/3,
  * summed to s^31 (truncation error below 1e-16 relative). Unlike log(1 + e)

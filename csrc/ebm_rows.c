@@ -57,6 +57,34 @@ EBM_ROW_KERNEL double ebm_ais_hidden_row_d(const double *pre, const double *c,
 }
 
 /*
+ * ebm_ais_hidden_row_d for float32 chains: x_j = pre[j] + c[j] is formed in
+ * float and prob[j] = logistic(float(beta) x_j) computed in float, but the
+ * returned log-weight terms are computed in double from x_j, because they
+ * are differences of nearby values summed over thousands of steps.
+ */
+EBM_ROW_KERNEL double ebm_ais_hidden_row_f(const float *pre, const float *c,
+                                           double beta, double previous,
+                                           float *prob, ptrdiff_t n)
+{
+    double terms[256];
+    float xs[256];
+    const float beta_f = (float)beta;
+    double total = 0.0;
+    for (ptrdiff_t start = 0; start < n; start += 256) {
+        ptrdiff_t count = n - start < 256 ? n - start : 256;
+        for (ptrdiff_t j = 0; j < count; j++) {
+            float x = pre[start + j] + c[start + j];
+            double xd = (double)x;
+            xs[j] = x;
+            terms[j] = ebm_softplus_d(beta * xd) - ebm_softplus_d(previous * xd);
+        }
+        for (ptrdiff_t j = 0; j < count; j++) prob[start + j] = ebm_logistic_f(beta_f * xs[j]);
+        for (ptrdiff_t j = 0; j < count; j++) total += terms[j];
+    }
+    return total;
+}
+
+/*
  * Bernoulli draws: out[j] = 1 if u_j < prob[j], else 0, with u_j the
  * uniform numbers of ebm_random.h in the same order. The 64-bit draws are
  * taken in chunks into a local buffer first, so that the conversion and

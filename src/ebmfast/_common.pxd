@@ -32,6 +32,8 @@ cdef extern from "ebm_math.h" nogil:
     double ebm_softplus_d(double x)
     double ebm_ais_hidden_row_d(const double *pre, const double *c, double beta,
                                 double previous, double *prob, Py_ssize_t n)
+    double ebm_ais_hidden_row_f(const float *pre, const float *c, double beta,
+                                double previous, float *prob, Py_ssize_t n)
 
 
 cdef inline void gemm_rowmajor(

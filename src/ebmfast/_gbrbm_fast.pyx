@@ -28,7 +28,8 @@ from libc.stdint cimport uint64_t
 from ._common cimport (
     floating, gemm_rowmajor, logistic_bias, sample_bernoulli_row, threads_for,
     ebm_softplus_d, EBM_STREAM_WORDS, blas_single_thread, block_count, block_size,
-    check_streams, loop_threads, blas_restore_threads,
+    check_streams, loop_threads, blas_restore_threads, ebm_ais_hidden_row_d,
+    ebm_ais_hidden_row_f,
 )
 
 cdef extern from "ebm_normal.h" nogil:
@@ -378,5 +379,120 @@ def free_energy(const floating[:, ::1] V, const floating[:, ::1] W,
                     free_energy_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &inv_sigma[0],
                                       &scaled[0, 0], &pre[0, 0], &F[0], G_ptr,
                                       blk * size, n, size, n_visible, n_hidden)
+    finally:
+        blas_restore_threads(blas_previous)
+
+
+# ---------------------------------------------------------------------------
+# Annealed importance sampling. The twin is ``_gbrbm_reference.ais_reference``.
+
+cdef inline double ais_hidden_row(floating *pre, const floating *c, double beta,
+                                  double previous, Py_ssize_t n) noexcept nogil:
+    """Set pre[j] = logistic(beta x_j) with x = pre + c, and return
+    sum_j softplus(beta x_j) - softplus(previous x_j), computed in float64."""
+    if floating is float:
+        return ebm_ais_hidden_row_f(pre, c, beta, previous, pre, n)
+    else:
+        return ebm_ais_hidden_row_d(pre, c, beta, previous, pre, n)
+
+
+cdef void ais_block(floating *V, const floating *W, const floating *b,
+                    const floating *c, const floating *sigma,
+                    const floating *inv_sigma, const double *betas,
+                    Py_ssize_t n_betas, uint64_t *streams, double *log_w,
+                    floating *scaled, floating *pre, floating *H, floating *M,
+                    Py_ssize_t first, Py_ssize_t n_rows, Py_ssize_t size,
+                    int n_visible, int n_hidden) noexcept nogil:
+    """Anneal the runs of one block along all betas; see ``ais_anneal``."""
+    cdef Py_ssize_t rows = min(size, n_rows - first), step, r, i
+    cdef Py_ssize_t v_offset = first * n_visible, h_offset = first * n_hidden
+    cdef floating *block_V = V + v_offset
+    cdef floating *block_scaled = scaled + v_offset
+    cdef floating *block_M = M + v_offset
+    cdef floating *block_pre = pre + h_offset
+    cdef floating *block_H = H + h_offset
+    cdef uint64_t *block_streams = streams + first * EBM_STREAM_WORDS
+    cdef floating *row
+    cdef floating beta_t
+    cdef double beta, previous
+    for step in range(1, n_betas):
+        previous = betas[step - 1]
+        beta = betas[step]
+        beta_t = <floating> beta
+
+        # The log weight gains log p*_beta(v) - log p*_previous(v); only the
+        # hidden terms depend on beta. Then h ~ p(h | v) at beta.
+        for r in range(rows):
+            for i in range(n_visible):
+                block_scaled[r * n_visible + i] = block_V[r * n_visible + i] * inv_sigma[i]
+        gemm_rowmajor(c'N', c'N', <int> rows, n_hidden, n_visible, <floating> 1.0,
+                      block_scaled, n_visible, W, n_hidden, <floating> 0.0,
+                      block_pre, n_hidden)
+        for r in range(rows):
+            log_w[first + r] += ais_hidden_row(block_pre + r * n_hidden, c, beta,
+                                               previous, n_hidden)
+            sample_bernoulli_row(block_streams + r * EBM_STREAM_WORDS,
+                                 block_pre + r * n_hidden, block_H + r * n_hidden,
+                                 n_hidden)
+
+        # v ~ N(b + sigma * (beta W h), sigma^2).
+        gemm_rowmajor(c'N', c'T', <int> rows, n_visible, n_hidden, <floating> 1.0,
+                      block_H, n_hidden, W, n_hidden, <floating> 0.0, block_M, n_visible)
+        for r in range(rows):
+            row = block_V + r * n_visible
+            normal_fill(block_streams + r * EBM_STREAM_WORDS, row, n_visible)
+            for i in range(n_visible):
+                block_M[r * n_visible + i] = (
+                    b[i] + sigma[i] * (beta_t * block_M[r * n_visible + i]))
+                row[i] = block_M[r * n_visible + i] + sigma[i] * row[i]
+
+
+def ais_anneal(floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
+               const floating[::1] c, const floating[::1] sigma,
+               const floating[::1] inv_sigma, const double[::1] betas,
+               uint64_t[:, ::1] streams, double[::1] log_w,
+               floating[:, ::1] scaled, floating[:, ::1] pre, floating[:, ::1] H,
+               floating[:, ::1] M, int n_threads):
+    """Anneal the AIS runs in V along betas, adding each step's log weight to log_w.
+
+    For each consecutive pair (previous, beta) of inverse temperatures:
+
+        log_w += log p*_beta(v) - log p*_previous(v)
+        h ~ p_beta(h | v),  v ~ p_beta(v | h)
+
+    with log p*_beta(v) = -sum_i (v_i - b_i)^2 / (2 sigma_i^2)
+    + sum_j softplus(beta (c_j + ((v / sigma) W)_j)),
+    p_beta(h_j = 1 | v) = logistic(beta (c_j + ((v / sigma) W)_j)) and
+    p_beta(v | h) = N(b + sigma * (beta W h), diag(sigma^2)). Run i draws
+    from stream i. V (n_runs, n_visible) is updated in place; scaled and M
+    (shape of V), pre and H (n_runs, n_hidden) are scratch.
+    """
+    cdef Py_ssize_t n = V.shape[0], size = block_size(n), blk
+    cdef Py_ssize_t n_blocks = block_count(n, size)
+    cdef int n_visible = <int> W.shape[0], n_hidden = <int> W.shape[1], nt
+    check_streams(streams, n)
+    if log_w.shape[0] != n:
+        raise ValueError(f"log_w must have {n} entries, one per run, got {log_w.shape[0]}.")
+    if betas.shape[0] < 2:
+        raise ValueError(f"betas must contain at least 2 values, got {betas.shape[0]}.")
+    blas_previous = blas_single_thread()
+    nt = loop_threads(n * n_visible * n_hidden * (betas.shape[0] - 1), n_threads,
+                      blas_previous)
+    try:
+        with nogil:
+            if nt == 1:
+                for blk in range(n_blocks):
+                    ais_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &sigma[0],
+                              &inv_sigma[0], &betas[0], betas.shape[0],
+                              &streams[0, 0], &log_w[0], &scaled[0, 0], &pre[0, 0],
+                              &H[0, 0], &M[0, 0], blk * size, n, size, n_visible,
+                              n_hidden)
+            else:
+                for blk in prange(n_blocks, schedule="static", num_threads=nt):
+                    ais_block(&V[0, 0], &W[0, 0], &b[0], &c[0], &sigma[0],
+                              &inv_sigma[0], &betas[0], betas.shape[0],
+                              &streams[0, 0], &log_w[0], &scaled[0, 0], &pre[0, 0],
+                              &H[0, 0], &M[0, 0], blk * size, n, size, n_visible,
+                              n_hidden)
     finally:
         blas_restore_threads(blas_previous)

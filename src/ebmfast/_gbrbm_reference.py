@@ -228,3 +228,30 @@ def log_partition(W, b, c, sigma, chunk=4096):
         H = hidden_states(W.shape[1], start, min(start + chunk, n_states))
         total = np.logaddexp(total, np.logaddexp.reduce(mixture_log_weights(W, b, c, sigma, H)))
     return float(total + np.sum(np.log(np.sqrt(2 * np.pi) * sigma)))
+
+
+def ais_reference(V, W, b, c, sigma, inv_sigma, betas, streams, log_w):
+    """NumPy twin of ``_gbrbm_fast.ais_anneal``: anneal V along betas in place.
+
+    The intermediate models are
+    p_beta(v, h) proportional to exp(-sum_i (v_i - b_i)^2 / (2 sigma_i^2)
+    + beta ((v / sigma)^T W h + c^T h)), whose hidden units sum out to
+
+        log p*_beta(v) = -sum_i (v_i - b_i)^2 / (2 sigma_i^2)
+                         + sum_j softplus(beta (c_j + ((v / sigma) W)_j)).
+
+    For each consecutive pair (previous, beta) the log weight gains
+    log p*_beta(v) - log p*_previous(v), in float64 from pre-activations in
+    the model's dtype; then one Gibbs sweep at beta moves v, with
+    p_beta(h_j = 1 | v) = logistic(beta x_j) and
+    p_beta(v | h) = N(b + sigma * (beta W h), diag(sigma^2)).
+    Run i draws from stream i.
+    """
+    dtype = V.dtype.type
+    for previous, beta in zip(betas[:-1], betas[1:]):
+        x = (V * inv_sigma) @ W + c
+        x64 = x.astype(np.float64)
+        log_w += (softplus(beta * x64) - softplus(previous * x64)).sum(axis=1)
+        H = sample_bernoulli(logistic(dtype(beta) * x), streams)
+        M = b + sigma * (dtype(beta) * (H @ W.T))
+        V[...] = sample_normal(M, sigma, streams)

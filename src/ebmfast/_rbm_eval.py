@@ -140,8 +140,17 @@ def ais_log_partition(W, b, c, *, n_runs, n_betas, base_visible_bias, streams,
                    np.empty((n_runs, n_visible)), n_threads)
 
     log_z_base = softplus(base).sum() + n_hidden * np.log(2.0)
+    return ais_estimate(log_z_base, log_w)
+
+
+def ais_estimate(log_z_base, log_w):
+    """Return (log Z, standard error) from the base model's log Z and the AIS log weights.
+
+    log Z = log Z_base + log mean(w), and the standard error is that of the
+    delta method, sd(w) / (mean(w) sqrt(n_runs)).
+    """
     peak = log_w.max()
     w = np.exp(log_w - peak)
     log_z = log_z_base + peak + np.log(w.mean())
-    stderr = w.std(ddof=1) / (w.mean() * np.sqrt(n_runs))
+    stderr = w.std(ddof=1) / (w.mean() * np.sqrt(log_w.size))
     return float(log_z), float(stderr)

@@ -11,6 +11,7 @@ from . import _gbrbm_fast as fast
 from . import _gbrbm_reference as reference
 from ._model_files import read_model_file, write_model_file
 from ._random import ChainStreams, as_seed_sequence, check_random_state
+from ._rbm_eval import LogPartition, ais_estimate, ais_schedule
 from ._rbm_reference import sample_bernoulli as _reference_bernoulli
 from ._validation import (
     check_array, check_backend, check_bool, check_int, check_n_threads,
@@ -738,29 +739,102 @@ class GaussianBernoulliRBM:
         reconstruction = self._visible_mean(self._hidden_probs(X))
         return float(np.mean((X.astype(np.float64) - reconstruction) ** 2))
 
-    def log_partition(self):
-        """Return log Z exactly, by summing over the 2^n_hidden hidden states.
+    def log_partition(self, method="auto", *, n_runs=100, n_betas=10000,
+                      random_state=None):
+        """Return log Z, exactly or by annealed importance sampling (AIS).
 
-        Integrating v out leaves a Gaussian integral per hidden state, so
-        this is exact; it needs ``n_hidden <= 20``.
+        Parameters
+        ----------
+        method : {"auto", "exact", "ais"}, default="auto"
+            "exact" sums a Gaussian integral over each of the 2^n_hidden
+            hidden states and needs ``n_hidden <= 20``; "auto" uses it when
+            possible, else AIS.
+        n_runs : int, default=100
+            AIS runs, >= 2; the standard error shrinks as 1 / sqrt(n_runs).
+        n_betas : int, default=10000
+            AIS inverse temperatures from the base model to the RBM, >= 3.
+        random_state : None, int, SeedSequence or Generator
+            Seed of the AIS runs, one stream per run. None draws fresh
+            entropy, so repeated calls give different estimates.
+
+        Returns
+        -------
+        result : LogPartition
+            Named tuple (log_z, stderr, method, n_runs, n_betas); stderr,
+            n_runs and n_betas are 0 for the exact method.
+
+        Notes
+        -----
+        AIS anneals from beta = 0 to beta = 1 through
+        p_beta(v, h) proportional to
+        exp(-sum_i (v_i - b_i)^2 / (2 sigma_i^2) + beta ((v / sigma)^T W h + c^T h)).
+        At beta = 0, v ~ N(b, diag(sigma^2)) and h is uniform, so
+        log Z_0 = sum_i log(sqrt(2 pi) sigma_i) + n_hidden log 2 and each
+        run starts from an exact draw. Each run then makes one Gibbs sweep
+        at each beta of the schedule of the Bernoulli RBM (denser near 1).
+        The chains run in the model's dtype and the log weights accumulate
+        in float64. The standard error is that of the delta method,
+        sd(w) / (mean(w) sqrt(n_runs)) for the importance weights w. It is
+        itself an estimate. The mean of the estimated log Z is at most
+        log Z (Jensen's inequality), so too few betas or runs give low
+        values.
+
+        References
+        ----------
+        R. Salakhutdinov and I. Murray, "On the quantitative analysis of deep
+        belief networks", ICML 2008.
         """
         self._check_fitted()
-        if self.n_hidden > _MAX_EXACT_HIDDEN:
-            raise ValueError(
-                f"log_partition sums over 2^n_hidden states and needs n_hidden <= "
-                f"{_MAX_EXACT_HIDDEN}, got {self.n_hidden}.")
-        return reference.log_partition(self.weights_, self.visible_bias_,
-                                       self.hidden_bias_, self.sigma_)
+        if method not in ("auto", "exact", "ais"):
+            raise ValueError(f"method must be 'auto', 'exact' or 'ais', got {method!r}.")
+        if method == "auto":
+            method = "exact" if self.n_hidden <= _MAX_EXACT_HIDDEN else "ais"
+        if method == "exact":
+            if self.n_hidden > _MAX_EXACT_HIDDEN:
+                raise ValueError(
+                    f"log_partition sums over 2^n_hidden states and needs n_hidden <= "
+                    f"{_MAX_EXACT_HIDDEN}, got {self.n_hidden}; use method='ais'.")
+            log_z = reference.log_partition(self.weights_, self.visible_bias_,
+                                            self.hidden_bias_, self.sigma_)
+            return LogPartition(log_z, 0.0, "exact", 0, 0)
 
-    def score_samples(self, X):
-        """Return log p(v) for each row of X, exactly (needs ``n_hidden <= 20``).
+        n_runs = check_int(n_runs, "n_runs", minimum=2)
+        n_betas = check_int(n_betas, "n_betas", minimum=3)
+        streams = ChainStreams(as_seed_sequence(random_state), n_runs)
+        sigma, inv_sigma = self._scales()
+        log_z, stderr = _ais_log_partition(
+            self.weights_, self.visible_bias_, self.hidden_bias_, sigma, inv_sigma,
+            n_runs=n_runs, n_betas=n_betas, streams=streams, backend=self.backend,
+            n_threads=self._n_threads())
+        return LogPartition(log_z, stderr, "ais", n_runs, n_betas)
+
+    def score_samples(self, X, log_partition=None):
+        """Return log p(v) = -F(v) - log Z for each row of X.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_visible)
+        log_partition : LogPartition, float or None, default=None
+            log Z, for example ``model.log_partition("ais", random_state=0)``.
+            None computes it exactly, which needs ``n_hidden <= 20``. An AIS
+            log Z carries its standard error into every score unchanged.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,), float64
         """
         X = self._check_data(X)
-        log_z = self.log_partition()
+        if log_partition is None:
+            if self.n_hidden > _MAX_EXACT_HIDDEN:
+                raise ValueError(
+                    f"score_samples computes log Z exactly only for n_hidden <= "
+                    f"{_MAX_EXACT_HIDDEN}, got {self.n_hidden}; pass "
+                    "log_partition=model.log_partition('ais', random_state=...).")
+            log_partition = self.log_partition("exact")
+        if isinstance(log_partition, LogPartition):
+            log_z = log_partition.log_z
+        else:
+            log_z = check_real(log_partition, "log_partition")
         return -self.free_energy(X).astype(np.float64) - log_z
 
     # -- persistence --------------------------------------------------------
@@ -903,6 +977,31 @@ def _free_energy(V, W, b, c, inv_sigma, backend, n_threads, with_grad):
     fast.free_energy(V, W, b, c, inv_sigma, np.empty_like(V),
                      np.empty((V.shape[0], W.shape[1]), dtype=W.dtype), F, G, n_threads)
     return F, G
+
+
+def _ais_log_partition(W, b, c, sigma, inv_sigma, *, n_runs, n_betas, streams,
+                       backend, n_threads):
+    """Return (log Z, standard error) by AIS; see GaussianBernoulliRBM.log_partition.
+
+    Run i draws its start state v ~ N(b, diag(sigma^2)) and every later
+    number from stream i.
+    """
+    n_visible, n_hidden = W.shape
+    betas = ais_schedule(n_betas)
+    start = np.ascontiguousarray(np.broadcast_to(b, (n_runs, n_visible)))
+    V = _sample_normal(start, sigma, streams, backend, n_threads)
+    log_w = np.zeros(n_runs)
+    if backend == "reference":
+        reference.ais_reference(V, W, b, c, sigma, inv_sigma, betas, streams, log_w)
+    else:
+        H = np.empty((n_runs, n_hidden), dtype=W.dtype)
+        fast.ais_anneal(V, W, b, c, sigma, inv_sigma, betas, streams.states, log_w,
+                        np.empty_like(V), np.empty_like(H), H, np.empty_like(V),
+                        n_threads)
+
+    sigma64 = sigma.astype(np.float64)
+    log_z_base = np.sum(np.log(np.sqrt(2 * np.pi) * sigma64)) + n_hidden * np.log(2.0)
+    return ais_estimate(log_z_base, log_w)
 
 
 def _cd_update_fast(V0, params, velocities, streams, *, k, learning_rate, momentum,
