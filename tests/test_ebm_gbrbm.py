@@ -63,3 +63,24 @@ def test_gbrbm_hybrid_sampler_finds_both_modes():
     assert abs(upper.mean() - WEIGHTS[0]) < 0.12
     for centre, side in zip(CENTRES, (upper, ~upper)):
         np.testing.assert_allclose(samples[side].mean(axis=0), centre, atol=0.5)
+
+
+def test_train_ebm_prepares_an_unfitted_model():
+    data = mixture(400, seed=3)
+    model = GaussianBernoulliRBM(n_hidden=4, random_state=0)
+    history = train_ebm(model, data, "langevin", n_epochs=2, batch_size=100,
+                        learning_rate=0.01, n_sampler_steps=2, step_size=0.1,
+                        random_state=0)
+    assert not history.stopped_early, history.stop_reason
+    assert model.weights_.shape == (2, 4)
+    assert model.dtype == np.float64
+    # init_visible_bias starts the visible biases at the data mean.
+    np.testing.assert_allclose(model.visible_bias_, data.mean(axis=0), atol=0.1)
+
+
+def test_prepare_keeps_existing_parameters():
+    model = make_model(4)
+    before = model.weights_.copy()
+    model.prepare(mixture(50, seed=4) + 100.0)
+    np.testing.assert_array_equal(model.weights_, before)
+    np.testing.assert_array_equal(model.visible_bias_, np.zeros(2))

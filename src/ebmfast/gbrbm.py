@@ -331,6 +331,27 @@ class GaussianBernoulliRBM:
         c = np.zeros(self.n_hidden, dtype)
         self._set_parameters(W, b, c, np.log(sigma).astype(dtype))
 
+    def prepare(self, X):
+        """Create the parameters from data X as :meth:`fit` does, unless the model has them.
+
+        :func:`ebmfast.ebm.train_ebm` calls this before its first update,
+        so an unfitted model can be trained there directly. A fitted model,
+        or one made by :meth:`from_params`, is left unchanged.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_visible)
+            Training data; its dtype (float32 or float64) becomes the
+            model's.
+
+        Returns
+        -------
+        self : GaussianBernoulliRBM
+        """
+        if not hasattr(self, "weights_"):
+            self._initialise(check_array(X, "X"))
+        return self
+
     def _init_persistent_chains(self, X):
         n_chains = self.n_chains if self.n_chains is not None else self.batch_size
         rows = self._rng.integers(0, X.shape[0], size=n_chains)

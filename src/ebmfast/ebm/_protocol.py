@@ -45,6 +45,11 @@ class EnergyModel(Protocol):
         log-likelihood: it lowers the energy of the data and raises that of
         the samples.
 
+    A model may also define ``prepare(data)``. :func:`train_ebm` calls it
+    once with the training data before the first update, so a model can
+    create its parameters from the data, as ``GaussianBernoulliRBM`` does
+    when it has none yet.
+
     Notes
     -----
     :func:`train_ebm` restores the parameters after a non-finite update by

@@ -309,6 +309,9 @@ def train_ebm(model, data, sampler="langevin", buffer=None, *, n_epochs=10,
     _check_model(model)
     data = check_array(data, "data", dtype=np.float64)
     n_data, dim = data.shape
+    prepare = getattr(model, "prepare", None)
+    if callable(prepare):
+        prepare(data)
     n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     learning_rate = check_real(learning_rate, "learning_rate", minimum=0.0,
