@@ -84,3 +84,12 @@ def test_prepare_keeps_existing_parameters():
     model.prepare(mixture(50, seed=4) + 100.0)
     np.testing.assert_array_equal(model.weights_, before)
     np.testing.assert_array_equal(model.visible_bias_, np.zeros(2))
+
+
+def test_train_ebm_keeps_float32_data_float32():
+    data = mixture(200, seed=5).astype(np.float32)
+    model = GaussianBernoulliRBM(n_hidden=3, random_state=0)
+    train_ebm(model, data, "langevin", n_epochs=1, batch_size=100, learning_rate=0.01,
+              n_sampler_steps=1, step_size=0.1, random_state=0)
+    assert model.dtype == np.float32
+    assert model.weights_.dtype == np.float32

@@ -117,6 +117,8 @@ def test_ais_agrees_with_exact_on_trained_model():
     assert abs(ais.log_z - exact.log_z) < 3 * ais.stderr + 0.01
 
 
+# With 300 temperatures a few of the 20 estimates have uneven weights and warn.
+@pytest.mark.filterwarnings("ignore:AIS weights are dominated")
 def test_ais_standard_error_is_honest():
     # Over independent AIS estimates, the spread matches the reported error.
     model = random_model(8, 5, 10, scale=1.0)

@@ -4,6 +4,7 @@ Both work in float64 whatever the model's dtype, because log Z is a sum of
 up to millions of terms.
 """
 
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -153,4 +154,14 @@ def ais_estimate(log_z_base, log_w):
     w = np.exp(log_w - peak)
     log_z = log_z_base + peak + np.log(w.mean())
     stderr = w.std(ddof=1) / (w.mean() * np.sqrt(log_w.size))
+    # With a few runs carrying nearly all the weight, both numbers are
+    # unreliable: log Z tends to be too low and the standard error tends
+    # to sqrt((n - 1) / n), whatever the error.
+    effective_runs = w.sum() ** 2 / (w * w).sum()
+    if effective_runs < max(2.0, 0.1 * log_w.size):
+        warnings.warn(
+            f"AIS weights are dominated by a few runs (effective sample size "
+            f"{effective_runs:.1f} of {log_w.size} runs), so log Z is probably too "
+            "low and its standard error unreliable; increase n_betas.",
+            RuntimeWarning, stacklevel=4)
     return float(log_z), float(stderr)

@@ -852,11 +852,19 @@ class GaussianBernoulliRBM:
                     f"{_MAX_EXACT_HIDDEN}, got {self.n_hidden}; pass "
                     "log_partition=model.log_partition('ais', random_state=...).")
             log_partition = self.log_partition("exact")
-        if isinstance(log_partition, LogPartition):
-            log_z = log_partition.log_z
-        else:
-            log_z = check_real(log_partition, "log_partition")
+        log_z = log_partition.log_z if isinstance(log_partition, LogPartition) else log_partition
+        if isinstance(log_z, np.ndarray) and log_z.ndim == 0:
+            log_z = log_z.item()
+        log_z = check_real(log_z, "log_partition")
         return -self.free_energy(X).astype(np.float64) - log_z
+
+    def log_likelihood(self, X, log_partition=None):
+        """Return the average log p(v) over the rows of X.
+
+        The mean of :meth:`score_samples`, with ``log_partition`` as there.
+        An AIS log Z carries its standard error into this value unchanged.
+        """
+        return float(np.mean(self.score_samples(X, log_partition)))
 
     # -- persistence --------------------------------------------------------
 

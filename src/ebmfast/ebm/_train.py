@@ -228,7 +228,13 @@ def train_ebm(model, data, sampler="langevin", buffer=None, *, n_epochs=10,
     n_sampler_steps : int, default=20
         Sampler transitions per update (Langevin steps for "langevin_hmc").
     step_size : float, default=0.05
-        See ``sampler``.
+        See ``sampler``. For Langevin steps it is h in
+        x' = x - (h^2 / 2) M^-1 grad E(x) + h z, z ~ N(0, I), so the default
+        20 steps move a chain by a Langevin time of only 20 h^2 / 2 = 0.025
+        (in the units of E). Chains that barely move leave the negative
+        phase close to its starting points and the model poorly trained,
+        with no error: check the trained model, and raise ``step_size`` or
+        ``n_sampler_steps`` for targets on a larger scale.
     n_chains : int, optional
         Negative chains per update; None uses ``batch_size``.
     n_leapfrog : int, default=10
@@ -307,11 +313,12 @@ def train_ebm(model, data, sampler="langevin", buffer=None, *, n_epochs=10,
     True
     """
     _check_model(model)
-    data = check_array(data, "data", dtype=np.float64)
-    n_data, dim = data.shape
     prepare = getattr(model, "prepare", None)
     if callable(prepare):
-        prepare(data)
+        # In the data's own dtype, so that float32 data gives a float32 model.
+        prepare(check_array(data, "data"))
+    data = check_array(data, "data", dtype=np.float64)
+    n_data, dim = data.shape
     n_epochs = check_int(n_epochs, "n_epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     learning_rate = check_real(learning_rate, "learning_rate", minimum=0.0,
