@@ -1,4 +1,4 @@
-"""AIS says when its weights are too uneven to trust, for both RBMs."""
+"""AIS warns when its weights are too uneven to trust, for both RBMs."""
 
 import warnings
 
