@@ -82,23 +82,6 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_sum)(const T *restrict a, ptrdiff_t n)
  * because their gradient needs the same terms.
  */
 
-/* U = (x - m)^T P (x - m) / 2 with P = diag(precision); g = P (x - m) in T. */
-EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal_energy)(const T *restrict theta,
-                                                            ptrdiff_t d,
-                                                            const T *restrict x,
-                                                            const T *restrict g);
-
-EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal)(const T *restrict theta, ptrdiff_t d,
-                                                     const T *restrict x, T *restrict g,
-                                                     int want_energy)
-{
-    const T *restrict mean = theta;
-    const T *restrict precision = theta + d;
-    for (ptrdiff_t j = 0; j < d; j++) g[j] = precision[j] * (x[j] - mean[j]);
-    if (!want_energy) return 0.0;
-    return EBM_NAME(ebm_gaussian_diagonal_energy)(theta, d, x, g);
-}
-
 /* U = g^T (x - m) / 2 from the gradient g = P (x - m) already at x. */
 EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal_energy)(const T *restrict theta,
                                                             ptrdiff_t d,
@@ -114,6 +97,18 @@ EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal_energy)(const T *restrict 
     double total = EBM_NAME(ebm_combine8)(s);
     for (; j < d; j++) total += (double)g[j] * (double)(x[j] - mean[j]);
     return 0.5 * total;
+}
+
+/* U = (x - m)^T P (x - m) / 2 with P = diag(precision); g = P (x - m) in T. */
+EBM_MCMC_INLINE double EBM_NAME(ebm_gaussian_diagonal)(const T *restrict theta, ptrdiff_t d,
+                                                     const T *restrict x, T *restrict g,
+                                                     int want_energy)
+{
+    const T *restrict mean = theta;
+    const T *restrict precision = theta + d;
+    for (ptrdiff_t j = 0; j < d; j++) g[j] = precision[j] * (x[j] - mean[j]);
+    if (!want_energy) return 0.0;
+    return EBM_NAME(ebm_gaussian_diagonal_energy)(theta, d, x, g);
 }
 
 /* Dense precision P (symmetric): g = P (x - m), built as a sum of rows of P

@@ -627,11 +627,11 @@ def test_step_given_streams_win_over_state():
     saved = state.rng_state.copy()
     streams = ChainStreams(np.random.SeedSequence(33), 4)
     twin = streams.copy()
-    given, _ = step("hmc", potential, state, streams, step_size=0.3)
+    explicit, _ = step("hmc", potential, state, streams, step_size=0.3)
     plain, _ = step("hmc", potential, init_state(potential, x0), twin, step_size=0.3)
-    np.testing.assert_array_equal(given.position, plain.position)
-    np.testing.assert_array_equal(given.rng_state, streams.states)
-    assert not np.shares_memory(given.rng_state, streams.states)
+    np.testing.assert_array_equal(explicit.position, plain.position)
+    np.testing.assert_array_equal(explicit.rng_state, streams.states)
+    assert not np.shares_memory(explicit.rng_state, streams.states)
     np.testing.assert_array_equal(state.rng_state, saved)
 
 

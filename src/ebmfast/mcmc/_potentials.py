@@ -394,16 +394,8 @@ def _negative_log_sum_exp(log_terms):
         for c in range(log_terms.shape[1]):
             total = total + scaled[:, c]
         responsibility = scaled / total[:, None]
-        energy = -(top[:, 0] + _libm_log_or_nan(total))
+        energy = -(top[:, 0] + libm_log(total))
     return energy, responsibility
-
-
-def _libm_log_or_nan(values):
-    # log of the C library; NaN stays NaN.
-    finite = np.isfinite(values) & (values > 0)
-    out = np.full(values.shape, np.nan)
-    out[finite] = libm_log(values[finite])
-    return out
 
 
 def _mixture_covariances(cov, n_components, d):
