@@ -36,7 +36,7 @@ def _safe_exp(value):
 
 
 def libm_log(values):
-    """Return log of each positive float64 value by the C library (NaN stays NaN); see `libm_exp`."""
+    """Return log of each positive or NaN float64 value by the C library; see `libm_exp`."""
     values = np.asarray(values, dtype=np.float64)
     return np.array([math.log(v) for v in values.ravel()]).reshape(values.shape)
 
