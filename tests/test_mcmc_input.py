@@ -33,7 +33,8 @@ def test_mixture_copies_its_means():
 
 
 @pytest.mark.parametrize("cov,message", [
-    ([[1.0, 2.0], [0.0, 1.0]], r"cov must be symmetric, got cov\[0, 1\] = 2.0 and cov\[1, 0\] = 0.0"),
+    ([[1.0, 2.0], [0.0, 1.0]],
+     r"cov must be symmetric, got cov\[0, 1\] = 2.0 and cov\[1, 0\] = 0.0"),
     ([[1.0, 2.0], [2.0, 1.0]], r"cov must be positive definite, got a smallest eigenvalue of -1"),
 ])
 def test_gaussian_matrix_errors_give_values(cov, message):

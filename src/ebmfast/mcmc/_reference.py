@@ -96,7 +96,8 @@ def _accept(state, proposal, energy_error, divergent, uniform):
     ``uniform`` is None for unadjusted moves, which accept every finite one.
     """
     # exp by the C library, as the kernels; see libm_exp.
-    prob = np.where(energy_error <= 0, 1.0, libm_exp(np.where(energy_error > 0, -energy_error, 0.0)))
+    exponent = np.where(energy_error > 0, -energy_error, 0.0)
+    prob = np.where(energy_error <= 0, 1.0, libm_exp(exponent))
     if uniform is None:
         prob = np.ones_like(energy_error)
     prob = np.where(divergent, 0.0, prob)
